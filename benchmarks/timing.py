@@ -1,0 +1,97 @@
+"""Timing helpers shared by the benchmarks: whole processes, interleaved A/B runs."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from benchmarks.result import BenchmarkError
+
+T = TypeVar("T")
+
+# Nothing measured here should take this long; a hung child must not hang the run.
+TIMEOUT_SECONDS = 300
+
+
+def run_process(
+    args: Sequence[str], *, cwd: Path, env: Mapping[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """Run ``args`` to completion; raise :class:`BenchmarkError` unless it exits 0."""
+    try:
+        completed = subprocess.run(
+            args,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise BenchmarkError(
+            f"{' '.join(args)} (in {cwd}) did not finish in {TIMEOUT_SECONDS} s"
+        ) from exc
+    if completed.returncode != 0:
+        raise BenchmarkError(
+            f"{' '.join(args)} (in {cwd}) exited with status {completed.returncode}:\n"
+            f"{completed.stderr.strip() or completed.stdout.strip()}"
+        )
+    return completed
+
+
+@dataclass(frozen=True)
+class ProcessTime:
+    """How long one process took: wall clock, and CPU (user + system) it used."""
+
+    wall: float
+    cpu: float
+
+
+def time_process(args: Sequence[str], *, cwd: Path, env: Mapping[str, str]) -> ProcessTime:
+    """Time ``args`` as a whole process, start to exit.
+
+    CPU time is read from ``RUSAGE_CHILDREN`` before and after (children run one at a
+    time here): unlike wall-clock time, it barely moves when other work shares the machine.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    run_process(args, cwd=cwd, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return ProcessTime(wall=wall, cpu=cpu)
+
+
+def interleaved(
+    a: Callable[[], T],
+    b: Callable[[], T],
+    *,
+    runs: int,
+    warmups: int = 1,
+) -> tuple[list[T], list[T]]:
+    """Call ``a`` and ``b`` ``runs`` times each, interleaved; return their timings.
+
+    Each callable performs one measurement and returns its duration. ``warmups`` untimed
+    calls of each come first (file-system cache, bytecode, CPU frequency). The timed calls
+    go A B B A A B B A ...: interleaving spreads slow drift of the machine over both
+    variants, and alternating which goes first cancels a linear drift within each pair
+    of pairs and any advantage of going first or second.
+    """
+    for _ in range(warmups):
+        a()
+        b()
+    a_times: list[T] = []
+    b_times: list[T] = []
+    for i in range(runs):
+        if i % 2 == 0:
+            a_times.append(a())
+            b_times.append(b())
+        else:
+            b_times.append(b())
+            a_times.append(a())
+    return a_times, b_times

@@ -1,0 +1,53 @@
+"""Tell a post's author about a new comment, once the comment is committed.
+
+signalkit imports this module at start-up; nothing in the app imports it.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from typing import Any
+
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+
+from example_project.blog.models import Comment
+
+logger = logging.getLogger(__name__)
+
+
+@receiver(post_save, sender=Comment)
+def notify_post_author(
+    sender: type[Comment], instance: Comment, created: bool, raw: bool, using: str, **kwargs: Any
+) -> None:
+    """E-mail the post's author about a new comment, after the transaction commits.
+
+    ``on_commit``: a rolled-back comment sends nothing, and the mail server is not
+    contacted while the transaction holds its locks. Raw saves (``loaddata``) and edits
+    send nothing.
+    """
+    if raw or not created:
+        return
+    transaction.on_commit(partial(send_comment_notification, instance), using=using)
+
+
+def send_comment_notification(comment: Comment) -> None:
+    """Send the e-mail; a mail server error is logged, since the comment is already saved."""
+    author = comment.post.author
+    address = getattr(author, "email", "")
+    if not address:
+        logger.info("Not notifying about comment %s: the post's author has no e-mail.", comment.pk)
+        return
+    message = EmailMessage(
+        subject=f"New comment on {comment.post.title!r}",
+        body=f"{comment.author_name} <{comment.email}> wrote:\n\n{comment.body}\n",
+        to=[address],
+        reply_to=[comment.email],
+    )
+    try:
+        message.send()
+    except OSError:  # smtplib.SMTPException and connection errors
+        logger.exception("Could not e-mail %s about comment %s.", address, comment.pk)

@@ -1,0 +1,11 @@
+"""URLs of the demo shop: the shop page at ``/``, the admin at ``/admin/``."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("example_project.orders.urls")),
+]

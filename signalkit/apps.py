@@ -1,0 +1,14 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SignalkitConfig(AppConfig):
+    name = "signalkit"
+    verbose_name = "signalkit"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from signalkit.discovery import autodiscover
+
+        autodiscover()

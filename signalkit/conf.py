@@ -1,0 +1,67 @@
+"""signalkit's settings, read from ``django.conf.settings`` on every access.
+
+Nothing is cached and no default is ever written into ``django.conf.settings``, so
+``override_settings`` and ``pytest-django``'s ``settings`` fixture just work::
+
+    from signalkit.conf import conf
+
+    conf.AUTODISCOVER  # ["signals"] unless SIGNALKIT_AUTODISCOVER says otherwise
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+class Settings:
+    """Typed accessors for the ``SIGNALKIT_*`` settings, with their defaults."""
+
+    @property
+    def AUTODISCOVER(self) -> list[str]:
+        """Submodules imported from every installed app at start-up.
+
+        ``SIGNALKIT_AUTODISCOVER``, default ``["signals"]``; ``[]`` turns autodiscovery off.
+        """
+        value = getattr(settings, "SIGNALKIT_AUTODISCOVER", ["signals"])
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ImproperlyConfigured(
+                f"SIGNALKIT_AUTODISCOVER must be a list of module names such as "
+                f'["signals"], not {value!r}; use [] to turn autodiscovery off.'
+            )
+        for name in value:
+            if not _is_dotted_name(name):
+                raise ImproperlyConfigured(
+                    f"SIGNALKIT_AUTODISCOVER contains {name!r}, which is not a module "
+                    f'name; use names relative to each app, such as "signals" or '
+                    f'"receivers.orders".'
+                )
+        return list(value)
+
+    @property
+    def EXTRA_SIGNALS(self) -> list[str]:
+        """Dotted paths of further signals to list, e.g. ``["myapp.events.order_paid"]``.
+
+        ``SIGNALKIT_EXTRA_SIGNALS``, default ``[]``. Signals defined at module level in an
+        app's ``signals.py`` or ``models.py`` are found without it.
+        """
+        value = getattr(settings, "SIGNALKIT_EXTRA_SIGNALS", [])
+        if isinstance(value, str) or not isinstance(value, list | tuple):
+            raise ImproperlyConfigured(
+                f"SIGNALKIT_EXTRA_SIGNALS must be a list of dotted paths such as "
+                f'["myapp.events.order_paid"], not {value!r}.'
+            )
+        for path in value:
+            if not _is_dotted_name(path) or "." not in path:
+                raise ImproperlyConfigured(
+                    f"SIGNALKIT_EXTRA_SIGNALS contains {path!r}, which is not a dotted path "
+                    f'to a signal such as "myapp.events.order_paid".'
+                )
+        return list(value)
+
+
+def _is_dotted_name(value: object) -> bool:
+    return isinstance(value, str) and all(part.isidentifier() for part in value.split("."))
+
+
+conf = Settings()

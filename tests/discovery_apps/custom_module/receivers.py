@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from tests.discovery_apps import connect_answer
+
+answer = connect_answer("custom_module.receivers")

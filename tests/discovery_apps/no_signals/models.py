@@ -1,0 +1,1 @@
+"""An app with a models module but no signals module: autodiscovery skips it."""

@@ -1,0 +1,1 @@
+def this is not python
