@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "example_project.blog",
     "example_project.monitoring",
     "example_project.demo",
+    "tests.registry_app",
 ]
 
 MIDDLEWARE = [

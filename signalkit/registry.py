@@ -1,0 +1,786 @@
+"""The inspector: a normalised, read-only view of every known signal and its receivers.
+
+    >>> from signalkit import registry
+    >>> reg = registry.snapshot()
+    >>> [r.path for r in reg.filter(signal="post_save", app="shop").receivers]
+    ['shop.signals.create_profile']
+
+``snapshot()`` is a pure read: it imports nothing, connects nothing and never walks the
+heap. This module holds the one normaliser of ``Signal.receivers`` (``_entries``), whose
+tuples differ across Django versions (DESIGN §2); nothing else in signalkit reads them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import sys
+import types
+import weakref
+from collections import defaultdict
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from functools import cached_property, partial
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction
+from django.apps import apps
+from django.db import models
+from django.dispatch import Signal
+from django.dispatch.dispatcher import NONE_ID
+
+from signalkit.discovery import add_signal, catalogue
+
+__all__ = [
+    "Problem",
+    "ReceiverInfo",
+    "Registry",
+    "SignalInfo",
+    "register_signal",
+    "snapshot",
+]
+
+DEAD = "<dead weak reference>"
+
+
+@dataclass(frozen=True, eq=False)
+class ReceiverInfo:
+    """One connected receiver, described the same way on every Django version.
+
+    ``path`` is the module plus ``__qualname__`` of the code that runs (a partial's wrapped
+    function, a callable instance's class); ``name`` is what a person reads (``Class.method``,
+    ``partial(func)``, ``Notifier instance``). ``sender`` is None for "any sender" (then
+    ``sender_label`` is ``"any"``). ``file``/``line`` point at the real source, decorators
+    unwrapped, or are None when there is no Python source (builtins, dead references).
+    """
+
+    path: str
+    name: str
+    kind: str  # function, lambda, method, partial, instance, class, builtin, dead
+    app: str | None
+    signal_path: str
+    sender: object | None
+    sender_label: str
+    sender_flags: tuple[str, ...]  # of a model sender: abstract, proxy, swapped, auto_created
+    dispatch_uid: Hashable | None
+    is_async: bool
+    weak: bool
+    alive: bool
+    file: str | None
+    line: int | None
+    pending: bool
+    receiver: Callable[..., Any] | None = field(repr=False)  # None when a weak ref died
+    identity: Hashable = field(repr=False)  # equal for one callable connected twice
+
+    @cached_property
+    def accepts_kwargs(self) -> bool | None:
+        """Whether the receiver takes ``**kwargs`` (None when its signature is unknown)."""
+        if self.receiver is None:
+            return None
+        try:
+            parameters = inspect.signature(self.receiver).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form, as ``listsignals --format json`` prints it."""
+        return {
+            "path": self.path,
+            "name": self.name,
+            "kind": self.kind,
+            "app": self.app,
+            "signal": self.signal_path,
+            "sender": self.sender_label,
+            "sender_flags": list(self.sender_flags),
+            "dispatch_uid": _jsonable(self.dispatch_uid),
+            "is_async": self.is_async,
+            "weak": self.weak,
+            "alive": self.alive,
+            "accepts_kwargs": self.accepts_kwargs,
+            "pending": self.pending,
+            "file": self.file,
+            "line": self.line,
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class SignalInfo:
+    """A known signal: its dotted ``path`` (the unique key), bare ``name`` and receivers."""
+
+    path: str
+    name: str
+    signal: Signal = field(repr=False)
+    receivers: list[ReceiverInfo]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "name": self.name,
+            "receivers": [receiver.to_dict() for receiver in self.receivers],
+        }
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something about a receiver that makes it misbehave; ``listsignals --check`` fails."""
+
+    kind: str  # duplicate, dead, no_kwargs, unresolved_sender, abstract_sender, swapped_sender
+    message: str
+    receiver: ReceiverInfo
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "message": self.message,
+            "signal": self.receiver.signal_path,
+            "receiver": self.receiver.path,
+            "file": self.receiver.file,
+            "line": self.receiver.line,
+        }
+
+
+@dataclass(frozen=True)
+class Registry:
+    """What ``snapshot()`` returns: known signals with their receivers, and pending ones."""
+
+    signals: list[SignalInfo]
+    pending: list[ReceiverInfo]
+
+    @property
+    def receivers(self) -> list[ReceiverInfo]:
+        """Every connected receiver of every known signal, in signal then connect order."""
+        return [receiver for info in self.signals for receiver in info.receivers]
+
+    def filter(
+        self,
+        app: str | Iterable[str] | None = None,
+        signal: str | Signal | Iterable[str | Signal] | None = None,
+        sender: object = None,
+    ) -> Registry:
+        """Keep the receivers of these apps, signals and senders (each one or several).
+
+        ``signal`` is a dotted path, a bare name (every signal of that name) or a Signal.
+        ``sender`` is a model, an ``"app.Model"`` label or any object; receivers of "any
+        sender" are kept too, since they run for that sender as well. Filtering by app or
+        sender drops the signals left without receivers. Unknown values raise ValueError
+        naming the value and the valid choices::
+
+            reg.filter(app=["shop", "blog"], signal="post_save", sender="shop.Order")
+        """
+        signals = self.signals
+        if signal is not None:
+            wanted = _signal_matcher(signals, signal)
+            signals = [info for info in signals if wanted(info)]
+        labels = _app_labels(app) if app is not None else None
+        senders = [_resolve_sender(v) for v in _as_list(sender)] if sender is not None else None
+
+        def keep(receiver: ReceiverInfo) -> bool:
+            return (labels is None or receiver.app in labels) and (
+                senders is None or _receives_from(receiver, senders)
+            )
+
+        narrowed = [
+            SignalInfo(info.path, info.name, info.signal, [r for r in info.receivers if keep(r)])
+            for info in signals
+        ]
+        if labels is not None or senders is not None:
+            narrowed = [info for info in narrowed if info.receivers]
+        known = {info.path for info in narrowed}
+        pending = [r for r in self.pending if r.signal_path in known and keep(r)]
+        return Registry(narrowed, pending)
+
+    def duplicates(self) -> list[list[ReceiverInfo]]:
+        """Groups of one callable connected to one signal so that a send calls it twice.
+
+        That is: the same callable (or the same function imported twice under two module
+        names) connected more than once to one signal, with the same sender or with "any
+        sender" on one side, under different dispatch_uids or sender keys. The same
+        function connected for two different senders is not a duplicate.
+        """
+        groups: list[list[ReceiverInfo]] = []
+        for info in self.signals:
+            by_identity: dict[Hashable, list[ReceiverInfo]] = defaultdict(list)
+            for receiver in info.receivers:
+                if receiver.alive:
+                    by_identity[receiver.identity].append(receiver)
+            for connected in by_identity.values():
+                group = [r for r in connected if _overlaps_another(r, connected)]
+                if len(group) > 1:
+                    groups.append(group)
+        return groups
+
+    def problems(self) -> list[Problem]:
+        """Everything ``listsignals --check`` and the system checks report."""
+        found: list[Problem] = []
+        for group in self.duplicates():
+            first = group[0]
+            found.append(
+                Problem(
+                    "duplicate",
+                    f"{first.path} is connected to {first.signal_path} {len(group)} times "
+                    f"({'; '.join(_connection(r) for r in group)}): one send calls it "
+                    f"{len(group)} times.",
+                    first,
+                )
+            )
+        for receiver in self.receivers:
+            found.extend(_receiver_problems(receiver))
+        found.extend(
+            Problem(
+                "unresolved_sender",
+                f"{receiver.path} waits for sender {receiver.sender_label!r} of "
+                f"{receiver.signal_path}, which is not an installed model.",
+                receiver,
+            )
+            for receiver in self.pending
+        )
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable; the schema ``listsignals --format json`` prints."""
+        return {
+            "signals": [info.to_dict() for info in self.signals],
+            "pending": [receiver.to_dict() for receiver in self.pending],
+            "problems": [problem.to_dict() for problem in self.problems()],
+        }
+
+
+def snapshot() -> Registry:
+    """Read every known signal and its receivers, now. Imports and connects nothing."""
+    reader = _Reader()
+    paths_by_signal: dict[Signal, str] = {}
+    signals = []
+    for path, signal in catalogue().items():
+        paths_by_signal[signal] = path
+        receivers = [reader.connected(entry, path) for entry in _entries(signal)]
+        signals.append(SignalInfo(path, path.rpartition(".")[2], signal, receivers))
+    return Registry(signals, _pending(reader, paths_by_signal))
+
+
+def register_signal(signal: Signal, name: str | None = None) -> Signal:
+    """Make a custom signal known to the inspector, under the dotted path ``name``.
+
+    Signals defined at module level in an app's ``signals.py`` or ``models.py`` are found
+    without this. ``name`` defaults to the caller's module plus the variable holding the
+    signal there. Returns the signal::
+
+        order_paid = register_signal(Signal())  # listed as "myapp.events.order_paid"
+    """
+    if not isinstance(signal, Signal):
+        raise TypeError(f"register_signal() takes a django.dispatch.Signal, not {signal!r}.")
+    if name is None:
+        name = _name_in_caller(signal, sys._getframe(1))
+    elif "." not in name or not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError(
+            f"register_signal() needs a dotted path such as 'myapp.events.order_paid' as "
+            f"name, not {name!r}."
+        )
+    add_signal(name, signal)
+    return signal
+
+
+def _name_in_caller(signal: Signal, frame: types.FrameType) -> str:
+    module = frame.f_globals.get("__name__", "")
+    for variable, value in frame.f_globals.items():
+        if value is signal:
+            return f"{module}.{variable}"
+    # register_signal(Signal()) on the right of an assignment: the variable isn't bound yet.
+    line = inspect.getframeinfo(frame).code_context or [""]
+    variable = line[0].split("=", 1)[0].strip()
+    if "=" in line[0] and variable.isidentifier():
+        return f"{module}.{variable}"
+    raise ValueError(
+        "register_signal() could not tell the signal's name; pass it, e.g. "
+        "register_signal(signal, name='myapp.events.order_paid')."
+    )
+
+
+# --- the one normaliser of Signal.receivers --------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Entry:
+    receiver_key: Hashable  # dispatch_uid, or Django's id-based key of the receiver
+    sender_key: Hashable
+    target: Any  # the receiver itself; None when its weak reference died
+    weak: bool
+    sender: object  # _UNKNOWN unless the entry keeps a reference to the sender (6.0)
+    sender_alive: bool
+    stored_is_async: bool | None  # None where Django does not store it (4.2)
+
+
+_UNKNOWN = object()
+
+
+def _entries(signal: Signal) -> list[_Entry]:
+    """Read ``signal.receivers`` on Django 4.2 ``(key, ref)``, 5.x ``(key, ref, is_async)``
+    and 6.0 ``(key, ref, sender_ref, is_async)``. Only indexes 0 and 1 mean the same
+    everywhere. ``list()`` copies atomically; Django replaces, never mutates, on cleanup.
+    """
+    entries = []
+    for entry in list(signal.receivers):
+        (receiver_key, sender_key), ref = entry[0], entry[1]
+        weak = isinstance(ref, weakref.ReferenceType)
+        sender, sender_alive, stored_is_async = _UNKNOWN, True, None
+        if len(entry) == 3:
+            stored_is_async = entry[2]
+        elif len(entry) >= 4:
+            sender_ref, stored_is_async = entry[2], entry[3]
+            if sender_ref is not None:
+                sender = sender_ref()
+                sender_alive = sender is not None
+        entries.append(
+            _Entry(
+                receiver_key,
+                sender_key,
+                ref() if weak else ref,
+                weak,
+                sender,
+                sender_alive,
+                stored_is_async,
+            )
+        )
+    return entries
+
+
+def _make_id(target: object) -> Hashable:
+    # Django's key for a receiver connected without dispatch_uid (dispatcher._make_id).
+    if hasattr(target, "__func__"):
+        return (id(target.__self__), id(target.__func__))  # type: ignore[attr-defined]
+    return id(target)
+
+
+def _looks_like_id(key: Hashable) -> bool:
+    return isinstance(key, int) or (
+        isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, int) for k in key)
+    )
+
+
+# --- naming receivers --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Description:
+    path: str
+    name: str
+    kind: str
+    module: str | None
+    file: str | None
+    line: int | None
+    identity: Hashable
+
+    @classmethod
+    def of(cls, target: Any) -> _Description:
+        if target is None:
+            return cls(DEAD, DEAD, "dead", None, None, None, object())
+        if isinstance(target, partial):
+            inner = cls.of(target.func)
+            return cls(
+                inner.path,
+                f"partial({inner.name})",
+                "partial",
+                inner.module,
+                inner.file,
+                inner.line,
+                id(target),
+            )
+        if isinstance(target, types.MethodType):
+            inner = cls.of(target.__func__)
+            return cls(
+                inner.path,
+                inner.name,
+                "method",
+                inner.module,
+                inner.file,
+                inner.line,
+                (id(target.__self__), inner.identity),
+            )
+        if isinstance(target, types.FunctionType):
+            return cls._function(target)
+        if isinstance(target, types.BuiltinFunctionType | types.BuiltinMethodType):
+            module = getattr(target, "__module__", None) or "builtins"
+            qualname = getattr(target, "__qualname__", target.__name__)
+            return cls(f"{module}.{qualname}", qualname, "builtin", module, None, None, target)
+        if isinstance(target, type):
+            file, line = _class_source(target)
+            return cls(
+                f"{target.__module__}.{target.__qualname__}",
+                target.__qualname__,
+                "class",
+                target.__module__,
+                file,
+                line,
+                target,
+            )
+        return cls._instance(target)
+
+    @classmethod
+    def _function(cls, function: types.FunctionType) -> _Description:
+        file, line = _code_location(function)
+        module = function.__module__
+        kind = "lambda" if function.__name__ == "<lambda>" else "function"
+        # A plain function is known by where it is defined, so one imported twice under two
+        # module names (the classic cause of double e-mails) still counts as one callable.
+        # Closures and lambdas made in a loop share their code but not their behaviour.
+        identity: Hashable = (
+            (function.__qualname__, file, line)
+            if function.__closure__ is None and kind == "function" and file
+            else function
+        )
+        return cls(
+            f"{module}.{function.__qualname__}",
+            function.__qualname__,
+            kind,
+            module,
+            file,
+            line,
+            identity,
+        )
+
+    @classmethod
+    def _instance(cls, target: object) -> _Description:
+        klass = type(target)
+        call = getattr(klass, "__call__", None)  # noqa: B004 (the class's, not the instance's)
+        file, line = _code_location(call) if isinstance(call, types.FunctionType) else (None, None)
+        return cls(
+            f"{klass.__module__}.{klass.__qualname__}",
+            f"{klass.__qualname__} instance",
+            "instance",
+            klass.__module__,
+            file,
+            line,
+            id(target),
+        )
+
+
+def _code_location(function: types.FunctionType) -> tuple[str | None, int | None]:
+    with contextlib.suppress(ValueError):  # a __wrapped__ loop: keep the outer function
+        function = inspect.unwrap(function)
+    code = getattr(function, "__code__", None)
+    if code is None:
+        return None, None
+    return code.co_filename, code.co_firstlineno
+
+
+def _class_source(klass: type) -> tuple[str | None, int | None]:
+    try:
+        return inspect.getsourcefile(klass), inspect.getsourcelines(klass)[1]
+    except (OSError, TypeError):
+        return None, None
+
+
+class _Reader:
+    """Describes receivers for one snapshot, caching what many receivers share."""
+
+    def __init__(self) -> None:
+        self._models: dict[int, object] | None = None
+        self._module_values: dict[str, dict[int, object]] = {}
+        self._app_labels: dict[str, str | None] = {}
+
+    def connected(self, entry: _Entry, signal_path: str) -> ReceiverInfo:
+        target = entry.target
+        described = _Description.of(target)
+        if target is None:
+            is_async = False
+            uid = None if _looks_like_id(entry.receiver_key) else entry.receiver_key
+        else:
+            is_async = (
+                entry.stored_is_async
+                if entry.stored_is_async is not None
+                else iscoroutinefunction(target)
+            )
+            uid = None if entry.receiver_key == _make_id(target) else entry.receiver_key
+        flags: tuple[str, ...] = ()
+        if entry.sender_key == NONE_ID:
+            sender: object = None
+        elif entry.sender is not _UNKNOWN:
+            sender = entry.sender
+        else:
+            sender = self._find_sender(entry.sender_key, described.module)
+        if sender is _UNKNOWN:
+            sender, label = None, f"<unknown sender {_hex(entry.sender_key)}>"
+        else:
+            label, flags = _sender_label(sender)
+        return self.info(
+            described,
+            signal_path,
+            sender=sender,
+            sender_label=label,
+            sender_flags=flags,
+            dispatch_uid=uid,
+            is_async=is_async,
+            weak=entry.weak,
+            alive=target is not None and entry.sender_alive,
+            pending=False,
+            receiver=target,
+        )
+
+    def info(self, described: _Description, signal_path: str, **fields: Any) -> ReceiverInfo:
+        return ReceiverInfo(
+            path=described.path,
+            name=described.name,
+            kind=described.kind,
+            app=self._app_label(described.module),
+            signal_path=signal_path,
+            file=described.file,
+            line=described.line,
+            identity=described.identity,
+            **fields,
+        )
+
+    def _app_label(self, module: str | None) -> str | None:
+        if module is None:
+            return None
+        if module not in self._app_labels:
+            app_config = apps.get_containing_app_config(module)
+            self._app_labels[module] = app_config.label if app_config else None
+        return self._app_labels[module]
+
+    def _find_sender(self, sender_key: Hashable, module_name: str | None) -> object:
+        """The sender of a Django 4.2 / 5.x entry, which keeps only ``id(sender)``.
+
+        Candidates: every model class (abstract, proxy, swapped and auto-created included,
+        found through ``Model.__subclasses__()``, not a heap scan), every app config (the
+        sender of the migrate signals), and the globals of the receiver's own module, where
+        a sender passed to ``connect()`` or ``@receiver`` almost always is.
+        """
+        if not isinstance(sender_key, int):
+            return _UNKNOWN
+        if self._models is None:
+            self._models = {id(model): model for model in _model_classes()}
+            self._models.update((id(config), config) for config in apps.get_app_configs())
+        found = self._models.get(sender_key, _UNKNOWN)
+        if found is _UNKNOWN and module_name:
+            if module_name not in self._module_values:
+                module = sys.modules.get(module_name)
+                values = list(vars(module).values()) if module is not None else []
+                self._module_values[module_name] = {id(value): value for value in values}
+            found = self._module_values[module_name].get(sender_key, _UNKNOWN)
+        return found
+
+
+def _model_classes() -> Iterator[type[models.Model]]:
+    seen: set[type] = set()
+    stack: list[type[models.Model]] = [models.Model]
+    while stack:
+        klass = stack.pop()
+        for subclass in type.__subclasses__(klass):
+            if subclass not in seen:
+                seen.add(subclass)
+                stack.append(subclass)
+                yield subclass
+
+
+def _sender_label(sender: object) -> tuple[str, tuple[str, ...]]:
+    if sender is None:
+        return "any", ()
+    if isinstance(sender, type) and issubclass(sender, models.Model):
+        meta = sender._meta
+        flags = tuple(
+            flag
+            for flag, present in (
+                ("abstract", meta.abstract),
+                ("proxy", meta.proxy),
+                ("swapped", bool(meta.swapped)),
+                ("auto_created", bool(meta.auto_created)),
+            )
+            if present
+        )
+        return meta.label, flags
+    if isinstance(sender, type):
+        return f"{sender.__module__}.{sender.__qualname__}", ()
+    return _safe_repr(sender), ()
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"<{type(value).__qualname__} object at {id(value):#x}>"
+    return text if len(text) <= 200 else f"{text[:199]}…"
+
+
+def _hex(key: Hashable) -> str:
+    return f"id {key:#x}" if isinstance(key, int) else _safe_repr(key)
+
+
+# --- pending (lazy "app.Model" senders) ----------------------------------------------------
+
+
+def _pending(reader: _Reader, paths_by_signal: dict[Signal, str]) -> list[ReceiverInfo]:
+    """Receivers connected with ``sender="app.Model"`` whose model is not registered.
+
+    ``ModelSignal.connect`` hands ``partial(Signal.connect, receiver, weak=..,
+    dispatch_uid=..)`` to ``apps.lazy_model_operation``, which keeps it, wrapped, in
+    ``apps._pending_operations`` until the model exists (Django's own ``signals.E001``
+    check reads them the same way).
+    """
+    found = []
+    for (app_label, model_name), operations in list(apps._pending_operations.items()):
+        for operation in list(operations):
+            function, args, keywords = _unwrap_operation(operation)
+            signal = getattr(function, "__self__", None)
+            if (
+                getattr(function, "__name__", None) != "connect"
+                or not isinstance(signal, Signal)
+                or not args
+            ):
+                continue
+            receiver = args[0]
+            found.append(
+                reader.info(
+                    _Description.of(receiver),
+                    paths_by_signal.get(signal) or _safe_repr(signal),
+                    sender=None,
+                    sender_label=f"{app_label}.{model_name}",
+                    sender_flags=(),
+                    dispatch_uid=keywords.get("dispatch_uid"),
+                    is_async=iscoroutinefunction(receiver),
+                    weak=bool(keywords.get("weak", True)),
+                    alive=True,
+                    pending=True,
+                    receiver=receiver,
+                )
+            )
+    return found
+
+
+def _unwrap_operation(operation: Any) -> tuple[Any, list[Any], dict[str, Any]]:
+    args: list[Any] = []
+    keywords: dict[str, Any] = {}
+    while hasattr(operation, "func"):
+        args.extend(getattr(operation, "args", ()))
+        keywords.update(getattr(operation, "keywords", {}))
+        operation = operation.func
+    return operation, args, keywords
+
+
+# --- filters ------------------------------------------------------------------------------
+
+
+def _as_list(value: Any) -> list[Any]:
+    if isinstance(value, str | Signal) or not isinstance(value, Iterable):
+        return [value]
+    return list(value)
+
+
+def _app_labels(app: str | Iterable[str]) -> set[str]:
+    labels = set(_as_list(app))
+    installed = [config.label for config in apps.get_app_configs()]
+    for label in labels:
+        if label not in installed:
+            raise ValueError(
+                f"Unknown app label {label!r}. Installed app labels: {', '.join(installed)}."
+            )
+    return labels
+
+
+def _signal_matcher(
+    signals: list[SignalInfo], wanted: str | Signal | Iterable[str | Signal]
+) -> Callable[[SignalInfo], bool]:
+    values = _as_list(wanted)
+    for value in values:
+        if isinstance(value, Signal):
+            continue
+        if not any(value in (info.path, info.name) for info in signals):
+            names = sorted({info.name for info in signals})
+            raise ValueError(
+                f"Unknown signal {value!r}. Known signals (a name or a dotted path): "
+                f"{', '.join(names)}."
+            )
+    return lambda info: any(
+        value is info.signal or value in (info.path, info.name) for value in values
+    )
+
+
+def _resolve_sender(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return apps.get_model(value)
+    except (LookupError, ValueError):
+        labels = sorted(model._meta.label for model in apps.get_models())
+        raise ValueError(
+            f"Unknown model {value!r}; use 'app_label.ModelName'. Installed models: "
+            f"{', '.join(labels)}."
+        ) from None
+
+
+def _receives_from(receiver: ReceiverInfo, senders: list[object]) -> bool:
+    if receiver.pending:
+        return any(
+            isinstance(s, type)
+            and issubclass(s, models.Model)
+            and s._meta.label_lower == receiver.sender_label.lower()
+            for s in senders
+        )
+    if receiver.sender_label == "any":
+        return True
+    return any(receiver.sender is sender for sender in senders)
+
+
+# --- problems -----------------------------------------------------------------------------
+
+
+def _overlaps_another(receiver: ReceiverInfo, connected: list[ReceiverInfo]) -> bool:
+    return any(
+        other is not receiver
+        and (
+            other.sender is receiver.sender
+            or other.sender_label == "any"
+            or receiver.sender_label == "any"
+        )
+        for other in connected
+    )
+
+
+def _connection(receiver: ReceiverInfo) -> str:
+    uid = f", dispatch_uid={receiver.dispatch_uid!r}" if receiver.dispatch_uid else ""
+    return f"sender={receiver.sender_label}{uid}"
+
+
+def _receiver_problems(receiver: ReceiverInfo) -> Iterator[Problem]:
+    if not receiver.alive:
+        yield Problem(
+            "dead",
+            f"A weakly connected receiver of {receiver.signal_path} was garbage collected "
+            f"and will never run ({receiver.name}). Keep a reference to it (define it at "
+            f"module level) or connect it with weak=False.",
+            receiver,
+        )
+        return
+    if receiver.accepts_kwargs is False:
+        yield Problem(
+            "no_kwargs",
+            f"{receiver.path} does not accept **kwargs; Django passes signal= and every "
+            f"argument of {receiver.signal_path} as keywords. Add **kwargs to its signature.",
+            receiver,
+        )
+    if "abstract" in receiver.sender_flags:
+        yield Problem(
+            "abstract_sender",
+            f"{receiver.path} listens to {receiver.signal_path} from the abstract model "
+            f"{receiver.sender_label}, which never sends: Django sends with the concrete "
+            f"class. Connect it for each concrete subclass.",
+            receiver,
+        )
+    if "swapped" in receiver.sender_flags:
+        swapped_for = receiver.sender._meta.swapped  # type: ignore[union-attr]
+        yield Problem(
+            "swapped_sender",
+            f"{receiver.path} listens to {receiver.signal_path} from "
+            f"{receiver.sender_label}, which is swapped for {swapped_for} and never sends. "
+            f"Use sender=settings.{_swappable_setting(receiver.sender)} instead.",
+            receiver,
+        )
+
+
+def _swappable_setting(model: Any) -> str:
+    return str(getattr(model._meta, "swappable", None) or "AUTH_USER_MODEL")
+
+
+def _jsonable(value: object) -> object:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return _safe_repr(value)

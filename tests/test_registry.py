@@ -1,0 +1,720 @@
+from __future__ import annotations
+
+import functools
+import gc
+import json
+import re
+import sys
+import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth.models import User
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models.signals import ModelSignal, post_migrate, pre_migrate
+from django.dispatch import Signal
+from django.test import override_settings
+from django.utils.functional import SimpleLazyObject
+
+import tests.registry_app.signals
+from example_project.products.models import Product
+from signalkit import discovery, registry
+from signalkit.discovery import AutodiscoveryError, autodiscover
+from signalkit.registry import ReceiverInfo
+from tests.registry_app.models import StaffUser, Timestamped
+
+HERE = Path(__file__)
+
+
+def line_of(text: str) -> int:
+    """The line of this file where ``text`` first appears."""
+    return next(n for n, line in enumerate(HERE.read_text().splitlines(), 1) if text in line)
+
+
+# --- receivers of every shape, at module level so weak references keep them alive ---------
+
+
+def plain_receiver(sender: object, **kwargs: Any) -> None:
+    pass
+
+
+async def async_receiver(sender: object, **kwargs: Any) -> None:
+    pass
+
+
+def no_kwargs_receiver(sender: object) -> None:
+    pass
+
+
+def logged(function: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return function(*args, **kwargs)
+
+    return wrapper
+
+
+@logged
+def decorated_receiver(sender: object, **kwargs: Any) -> None:
+    pass
+
+
+class Notifier:
+    def on_save(self, sender: object, **kwargs: Any) -> None:
+        pass
+
+    def __call__(self, sender: object, **kwargs: Any) -> None:
+        pass
+
+
+class Service:
+    def __repr__(self) -> str:
+        return "<Service: payments>"
+
+
+SERVICE = Service()
+NOTIFIER = Notifier()
+
+
+# --- fixtures --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def probe(monkeypatch: pytest.MonkeyPatch) -> Signal:
+    """A model signal of this test's own, known to the inspector by register_signal()."""
+    monkeypatch.setattr(discovery, "_registered", {})
+    return registry.register_signal(ModelSignal(use_caching=True), "tests.test_registry.probe")
+
+
+@pytest.fixture
+def pending_cleanup() -> Iterator[None]:
+    before = {key: list(ops) for key, ops in apps._pending_operations.items()}
+    yield
+    apps._pending_operations.clear()
+    apps._pending_operations.update(before)
+
+
+def receivers_of(signal: Signal) -> list[ReceiverInfo]:
+    return registry.snapshot().filter(signal=signal).receivers
+
+
+def only_receiver_of(signal: Signal) -> ReceiverInfo:
+    (receiver,) = receivers_of(signal)
+    return receiver
+
+
+def paths() -> list[str]:
+    return [info.path for info in registry.snapshot().signals]
+
+
+# --- which signals are known -----------------------------------------------------------
+
+
+def test_every_builtin_django_signal_is_listed_by_its_dotted_path() -> None:
+    assert {
+        "django.db.models.signals.post_save",
+        "django.db.models.signals.m2m_changed",
+        "django.db.models.signals.post_migrate",
+        "django.core.signals.request_started",
+        "django.core.signals.setting_changed",
+        "django.db.backends.signals.connection_created",
+        "django.contrib.auth.signals.user_logged_in",
+    } <= set(paths())
+
+
+def test_a_signal_is_named_by_the_last_part_of_its_path() -> None:
+    info = next(i for i in registry.snapshot().signals if i.path.endswith(".post_save"))
+
+    assert info.name == "post_save"
+
+
+def test_a_custom_signal_in_an_apps_signals_module_is_listed() -> None:
+    assert "example_project.orders.signals.order_confirmed" in paths()
+
+
+def test_a_custom_signal_in_an_apps_models_module_is_listed() -> None:
+    assert "tests.registry_app.models.stock_low" in paths()
+
+
+def test_a_re_exported_signal_is_listed_once_under_the_module_that_defines_it() -> None:
+    # example_project.products.signals imports order_confirmed, and comes first.
+    listed = paths()
+
+    assert "example_project.products.signals.order_confirmed" not in listed
+    assert "tests.registry_app.signals.post_save" not in listed
+    assert listed.count("django.db.models.signals.post_save") == 1
+
+
+def test_two_signals_with_the_same_name_in_different_modules_are_both_listed() -> None:
+    listed = paths()
+
+    assert "example_project.orders.signals.order_confirmed" in listed
+    assert "tests.registry_app.signals.order_confirmed" in listed
+
+
+def test_a_signal_listed_in_the_extra_signals_setting_is_imported_and_listed() -> None:
+    sys.modules.pop("tests.registry_app.events", None)
+    with override_settings(SIGNALKIT_EXTRA_SIGNALS=["tests.registry_app.events.order_paid"]):
+        autodiscover()
+
+        assert "tests.registry_app.events.order_paid" in paths()
+
+
+def test_an_extra_signal_that_cannot_be_imported_fails_naming_the_path() -> None:
+    with (
+        override_settings(SIGNALKIT_EXTRA_SIGNALS=["tests.registry_app.nope.order_paid"]),
+        pytest.raises(AutodiscoveryError, match=r"'tests\.registry_app\.nope\.order_paid'"),
+    ):
+        autodiscover()
+
+
+def test_an_extra_signal_path_to_something_else_fails_naming_what_it_is() -> None:
+    with (
+        override_settings(SIGNALKIT_EXTRA_SIGNALS=["tests.registry_app.events.not_a_signal"]),
+        pytest.raises(AutodiscoveryError, match=r"which is a str, not a django\.dispatch\.Signal"),
+    ):
+        autodiscover()
+
+
+@pytest.mark.parametrize("value", ["myapp.events.order_paid", ["order_paid"], [3]])
+def test_a_malformed_extra_signals_setting_is_rejected(value: object) -> None:
+    with (
+        override_settings(SIGNALKIT_EXTRA_SIGNALS=value),
+        pytest.raises(ImproperlyConfigured, match="SIGNALKIT_EXTRA_SIGNALS"),
+    ):
+        autodiscover()
+
+
+def test_register_signal_lists_a_signal_under_the_name_given(probe: Signal) -> None:
+    assert "tests.test_registry.probe" in paths()
+
+
+def test_register_signal_names_a_signal_after_the_callers_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(discovery, "_registered", {})
+    namespace: dict[str, Any] = {
+        "__name__": "shop.events",
+        "register_signal": registry.register_signal,
+    }
+    exec(
+        "from django.dispatch import Signal\norder_paid = Signal()\nregister_signal(order_paid)",
+        namespace,
+    )
+
+    assert "shop.events.order_paid" in paths()
+
+
+def test_register_signal_rejects_what_is_not_a_signal() -> None:
+    with pytest.raises(TypeError, match=r"takes a django\.dispatch\.Signal, not 'post_save'"):
+        registry.register_signal("post_save")  # type: ignore[arg-type]
+
+
+def test_register_signal_rejects_a_name_that_is_not_a_dotted_path() -> None:
+    with pytest.raises(ValueError, match="not 'order paid'"):
+        registry.register_signal(Signal(), "order paid")
+
+
+def test_register_signal_refuses_a_second_signal_under_a_taken_name(probe: Signal) -> None:
+    with pytest.raises(ValueError, match=r"already registered as 'tests\.test_registry\.probe'"):
+        registry.register_signal(Signal(), "tests.test_registry.probe")
+
+
+# --- a pure read -----------------------------------------------------------------------
+
+
+def test_a_snapshot_imports_nothing() -> None:
+    before = set(sys.modules)
+    registry.snapshot().to_dict()
+
+    assert set(sys.modules) - before == set()
+
+
+def test_a_snapshot_connects_and_disconnects_nothing() -> None:
+    signals = [info.signal for info in registry.snapshot().signals]
+    before = [list(signal.receivers) for signal in signals]
+    registry.snapshot().to_dict()
+
+    assert [list(signal.receivers) for signal in signals] == before
+
+
+def test_a_snapshot_never_scans_the_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden() -> None:
+        raise AssertionError("gc.get_objects() called")
+
+    monkeypatch.setattr(gc, "get_objects", forbidden)
+
+    registry.snapshot().to_dict()
+
+
+def test_a_snapshot_does_not_evaluate_lazy_objects_in_scanned_modules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def explode() -> object:
+        raise AssertionError("lazy object evaluated")
+
+    lazy = SimpleLazyObject(explode)
+    monkeypatch.setattr(tests.registry_app.signals, "storage", lazy, raising=False)
+
+    registry.snapshot().to_dict()
+
+
+def test_no_module_but_the_registry_reads_signal_receivers() -> None:
+    package = Path(registry.__file__).parent
+    readers = [
+        path.name
+        for path in package.rglob("*.py")
+        if path.name != "registry.py" and re.search(r"\.receivers\b", path.read_text())
+    ]
+
+    assert readers == []
+
+
+# --- naming receivers ------------------------------------------------------------------
+
+
+def test_a_function_is_named_by_module_and_qualname_with_its_source_line(probe: Signal) -> None:
+    probe.connect(plain_receiver)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.path, receiver.name, receiver.kind) == (
+        "tests.test_registry.plain_receiver",
+        "plain_receiver",
+        "function",
+    )
+    assert (receiver.file, receiver.line) == (str(HERE), line_of("def plain_receiver("))
+    assert receiver.app is None
+
+
+def test_a_receiver_in_an_installed_app_reports_its_app_label() -> None:
+    receiver = only_receiver_of(
+        registry.snapshot()
+        .filter(signal="example_project.orders.signals.order_confirmed")
+        .signals[0]
+        .signal
+    )
+
+    assert (receiver.app, receiver.name) == ("products", "decrement_stock")
+
+
+def test_a_bound_method_is_named_with_its_class(probe: Signal) -> None:
+    probe.connect(NOTIFIER.on_save)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.path, receiver.name, receiver.kind) == (
+        "tests.test_registry.Notifier.on_save",
+        "Notifier.on_save",
+        "method",
+    )
+
+
+def test_a_partial_shows_the_wrapped_function_and_a_partial_marker(probe: Signal) -> None:
+    probe.connect(functools.partial(plain_receiver, extra=1), weak=False)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.path, receiver.name, receiver.kind) == (
+        "tests.test_registry.plain_receiver",
+        "partial(plain_receiver)",
+        "partial",
+    )
+    assert receiver.line == line_of("def plain_receiver(")
+
+
+def test_a_callable_instance_is_named_by_its_class_and_located_at_call(probe: Signal) -> None:
+    probe.connect(NOTIFIER)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.path, receiver.name, receiver.kind) == (
+        "tests.test_registry.Notifier",
+        "Notifier instance",
+        "instance",
+    )
+    assert receiver.line == line_of("def __call__(")
+
+
+def test_a_lambda_is_named_by_its_qualname(probe: Signal) -> None:
+    probe.connect(lambda sender, **kwargs: None, weak=False)
+
+    receiver = only_receiver_of(probe)
+
+    assert receiver.kind == "lambda"
+    assert receiver.name.endswith("<locals>.<lambda>")
+    assert receiver.line == line_of("probe.connect(lambda sender")
+
+
+def test_a_decorated_function_is_unwrapped_to_its_own_source_line(probe: Signal) -> None:
+    probe.connect(decorated_receiver)
+
+    receiver = only_receiver_of(probe)
+
+    assert receiver.name == "decorated_receiver"
+    assert receiver.line == line_of("def decorated_receiver(") - 1  # its decorator's line
+
+
+def test_a_builtin_is_named_and_has_no_source(probe: Signal) -> None:
+    probe.connect(print, weak=False)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.path, receiver.kind, receiver.file, receiver.line) == (
+        "builtins.print",
+        "builtin",
+        None,
+        None,
+    )
+
+
+def test_a_class_connected_as_a_receiver_is_named_by_its_class(probe: Signal) -> None:
+    probe.connect(Notifier, weak=False)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.path, receiver.kind, receiver.line) == (
+        "tests.test_registry.Notifier",
+        "class",
+        line_of("class Notifier:"),
+    )
+
+
+def test_a_weak_receiver_that_died_is_shown_dead(probe: Signal) -> None:
+    def short_lived(sender: object, **kwargs: Any) -> None:
+        pass
+
+    probe.connect(short_lived)
+    del short_lived
+    gc.collect()
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.alive, receiver.kind, receiver.receiver) == (False, "dead", None)
+
+
+def test_weak_and_strong_references_are_told_apart(probe: Signal) -> None:
+    probe.connect(plain_receiver)
+    probe.connect(decorated_receiver, weak=False)
+
+    assert [r.weak for r in receivers_of(probe)] == [True, False]
+
+
+def test_an_async_receiver_is_flagged_async(probe: Signal) -> None:
+    probe.connect(async_receiver)
+    probe.connect(plain_receiver)
+
+    assert [r.is_async for r in receivers_of(probe)] == [True, False]
+
+
+# --- senders ---------------------------------------------------------------------------
+
+
+def test_a_receiver_of_any_sender_has_the_sender_label_any(probe: Signal) -> None:
+    probe.connect(plain_receiver)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.sender, receiver.sender_label) == (None, "any")
+
+
+@pytest.mark.parametrize(
+    ("sender", "label", "flags"),
+    [
+        (User, "auth.User", ()),
+        (StaffUser, "registry_app.StaffUser", ("proxy",)),
+        (Timestamped, "registry_app.Timestamped", ("abstract",)),
+        (Product.tags.through, "products.Product_tags", ("auto_created",)),
+    ],
+    ids=["concrete", "proxy", "abstract", "auto-created"],
+)
+def test_a_model_sender_is_labelled_app_dot_model_with_its_kind(
+    probe: Signal, sender: type, label: str, flags: tuple[str, ...]
+) -> None:
+    probe.connect(plain_receiver, sender=sender)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.sender, receiver.sender_label, receiver.sender_flags) == (
+        sender,
+        label,
+        flags,
+    )
+
+
+def test_a_swapped_model_sender_is_flagged_swapped(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender=User)
+
+    with override_settings(AUTH_USER_MODEL="registry_app.Customer"):
+        receiver = only_receiver_of(probe)
+
+    assert receiver.sender_flags == ("swapped",)
+
+
+def test_an_arbitrary_object_sender_is_found_and_labelled_by_its_repr(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender=SERVICE)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.sender, receiver.sender_label) == (SERVICE, "<Service: payments>")
+
+
+def test_an_app_config_sender_of_the_migrate_signals_is_found() -> None:
+    senders = [r.sender for r in receivers_of(pre_migrate) + receivers_of(post_migrate)]
+
+    assert apps.get_app_config("contenttypes") in senders
+
+
+# --- dispatch_uid ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("uid", ["profiles.create", ("profiles", 2), 42], ids=repr)
+def test_any_hashable_dispatch_uid_is_reported(probe: Signal, uid: object) -> None:
+    probe.connect(plain_receiver, dispatch_uid=uid)
+
+    assert only_receiver_of(probe).dispatch_uid == uid
+
+
+def test_a_receiver_connected_without_dispatch_uid_reports_none(probe: Signal) -> None:
+    probe.connect(NOTIFIER.on_save)
+    probe.connect(plain_receiver)
+
+    assert [r.dispatch_uid for r in receivers_of(probe)] == [None, None]
+
+
+# --- pending lazy senders --------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("pending_cleanup")
+def test_a_receiver_waiting_for_a_lazy_sender_is_listed_as_pending(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender="registry_app.NotYetThere", dispatch_uid="wait")
+
+    reg = registry.snapshot()
+    (receiver,) = [r for r in reg.pending if r.signal_path == "tests.test_registry.probe"]
+
+    assert (receiver.path, receiver.sender_label, receiver.pending, receiver.dispatch_uid) == (
+        "tests.test_registry.plain_receiver",
+        "registry_app.notyetthere",
+        True,
+        "wait",
+    )
+    assert receivers_of(probe) == []
+
+
+# --- duplicates ------------------------------------------------------------------------
+
+
+def duplicate_paths(signal: Signal) -> list[list[str]]:
+    reg = registry.snapshot().filter(signal=signal)
+    return [[r.name for r in group] for group in reg.duplicates()]
+
+
+def test_one_function_connected_twice_under_two_dispatch_uids_is_a_duplicate(
+    probe: Signal,
+) -> None:
+    probe.connect(plain_receiver, sender=User, dispatch_uid="first")
+    probe.connect(plain_receiver, sender=User, dispatch_uid="second")
+
+    assert duplicate_paths(probe) == [["plain_receiver", "plain_receiver"]]
+
+
+def test_one_function_for_any_sender_and_for_one_sender_is_a_duplicate(probe: Signal) -> None:
+    probe.connect(plain_receiver)
+    probe.connect(plain_receiver, sender=User)
+
+    assert duplicate_paths(probe) == [["plain_receiver", "plain_receiver"]]
+
+
+def test_one_function_for_two_different_senders_is_not_a_duplicate(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender=User)
+    probe.connect(plain_receiver, sender=StaffUser)
+
+    assert duplicate_paths(probe) == []
+
+
+def test_a_function_imported_twice_under_two_module_names_is_a_duplicate(
+    probe: Signal,
+) -> None:
+    # What `import shop.signals` and `import signals` (two sys.path entries) produce.
+    twin = types.FunctionType(plain_receiver.__code__, plain_receiver.__globals__)
+    probe.connect(plain_receiver)
+    probe.connect(twin)
+
+    assert duplicate_paths(probe) == [["plain_receiver", "plain_receiver"]]
+
+
+def test_bound_methods_of_two_instances_are_not_duplicates(probe: Signal) -> None:
+    first, second = Notifier(), Notifier()
+    probe.connect(first.on_save)
+    probe.connect(second.on_save)
+
+    assert duplicate_paths(probe) == []
+
+
+def test_closures_made_by_one_line_are_not_duplicates(probe: Signal) -> None:
+    for n in range(2):
+        probe.connect(lambda sender, n=n, **kwargs: n, weak=False)
+
+    assert duplicate_paths(probe) == []
+
+
+# --- problems --------------------------------------------------------------------------
+
+
+def problems_of(signal: Signal) -> list[tuple[str, str]]:
+    reg = registry.snapshot().filter(signal=signal)
+    return [(problem.kind, problem.message) for problem in reg.problems()]
+
+
+def test_a_duplicate_is_one_problem_saying_how_many_times_a_send_calls_it(
+    probe: Signal,
+) -> None:
+    probe.connect(plain_receiver, sender=User, dispatch_uid="first")
+    probe.connect(plain_receiver, sender=User, dispatch_uid="second")
+
+    [(kind, message)] = problems_of(probe)
+
+    assert kind == "duplicate"
+    assert "one send calls it 2 times" in message
+    assert "dispatch_uid='first'" in message
+
+
+def test_a_receiver_without_kwargs_is_a_problem(probe: Signal) -> None:
+    probe.connect(no_kwargs_receiver)
+
+    assert problems_of(probe) == [
+        (
+            "no_kwargs",
+            "tests.test_registry.no_kwargs_receiver does not accept **kwargs; Django passes "
+            "signal= and every argument of tests.test_registry.probe as keywords. Add "
+            "**kwargs to its signature.",
+        )
+    ]
+
+
+def test_a_dead_receiver_is_a_problem(probe: Signal) -> None:
+    probe.connect(lambda sender, **kwargs: None)
+    gc.collect()
+
+    [(kind, message)] = problems_of(probe)
+
+    assert kind == "dead"
+    assert "connect it with weak=False" in message
+
+
+def test_a_receiver_of_an_abstract_model_is_a_problem(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender=Timestamped)
+
+    [(kind, message)] = problems_of(probe)
+
+    assert kind == "abstract_sender"
+    assert "registry_app.Timestamped, which never sends" in message
+
+
+def test_a_receiver_of_a_swapped_model_is_a_problem(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender=User)
+
+    with override_settings(AUTH_USER_MODEL="registry_app.Customer"):
+        [(kind, message)] = problems_of(probe)
+
+    assert kind == "swapped_sender"
+    assert "Use sender=settings.AUTH_USER_MODEL instead" in message
+
+
+@pytest.mark.usefixtures("pending_cleanup")
+def test_a_lazy_sender_that_never_resolved_is_a_problem(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender="registry_app.Typo")
+
+    [(kind, message)] = problems_of(probe)
+
+    assert kind == "unresolved_sender"
+    assert "'registry_app.typo'" in message
+
+
+def test_a_correct_receiver_is_no_problem(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender=User)
+    probe.connect(async_receiver)
+
+    assert problems_of(probe) == []
+
+
+# --- filters ---------------------------------------------------------------------------
+
+
+def test_filtering_by_app_keeps_that_apps_receivers_and_their_signals_only() -> None:
+    reg = registry.snapshot().filter(app="products")
+
+    assert {r.app for r in reg.receivers} == {"products"}
+    assert all(info.receivers for info in reg.signals)
+
+
+def test_filtering_by_an_unknown_app_names_it_and_the_installed_labels() -> None:
+    with pytest.raises(
+        ValueError, match=r"Unknown app label 'nope'\. Installed app labels: .*orders"
+    ):
+        registry.snapshot().filter(app="nope")
+
+
+@pytest.mark.parametrize(
+    "wanted", ["post_save", "django.db.models.signals.post_save"], ids=["name", "path"]
+)
+def test_filtering_by_signal_name_or_path_keeps_that_signal(wanted: str) -> None:
+    reg = registry.snapshot().filter(signal=wanted)
+
+    assert [info.path for info in reg.signals] == ["django.db.models.signals.post_save"]
+
+
+def test_filtering_by_a_bare_name_keeps_every_signal_of_that_name() -> None:
+    reg = registry.snapshot().filter(signal="order_confirmed")
+
+    assert [info.path for info in reg.signals] == [
+        "example_project.orders.signals.order_confirmed",
+        "tests.registry_app.signals.order_confirmed",
+    ]
+
+
+def test_filtering_by_an_unknown_signal_names_it_and_the_known_ones() -> None:
+    with pytest.raises(ValueError, match=r"Unknown signal 'post_saved'\. .*post_save"):
+        registry.snapshot().filter(signal="post_saved")
+
+
+def test_filtering_by_sender_keeps_its_receivers_and_those_of_any_sender(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender=User)
+    probe.connect(decorated_receiver, sender=StaffUser)
+    probe.connect(async_receiver)
+
+    reg = registry.snapshot().filter(signal=probe, sender="auth.User")
+
+    assert [r.name for r in reg.receivers] == ["plain_receiver", "async_receiver"]
+
+
+def test_filtering_by_an_unknown_model_names_it_and_the_installed_models() -> None:
+    with pytest.raises(ValueError, match=r"Unknown model 'shop\.Nope'.*auth\.User"):
+        registry.snapshot().filter(sender="shop.Nope")
+
+
+def test_filters_combine(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender=User)
+
+    reg = registry.snapshot().filter(app=["orders", "products"], signal=probe, sender=User)
+
+    assert reg.signals == []
+
+
+# --- serialisation ---------------------------------------------------------------------
+
+
+def test_to_dict_is_json_with_signals_pending_and_problems(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender=User, dispatch_uid=("tuple", 1))
+
+    data = json.loads(json.dumps(registry.snapshot().filter(signal=probe).to_dict()))
+
+    assert set(data) == {"signals", "pending", "problems"}
+    [receiver] = data["signals"][0]["receivers"]
+    assert receiver["path"] == "tests.test_registry.plain_receiver"
+    assert receiver["sender"] == "auth.User"
+    assert receiver["dispatch_uid"] == "('tuple', 1)"
+    assert receiver["accepts_kwargs"] is True
