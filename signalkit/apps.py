@@ -9,6 +9,8 @@ class SignalkitConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from signalkit.checks import register_checks
         from signalkit.discovery import autodiscover
 
         autodiscover()
+        register_checks()

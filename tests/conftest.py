@@ -1,7 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.apps import apps
 from django.db import connection
+from django.db.models.signals import ModelSignal
+from django.dispatch import Signal
+
+from signalkit import discovery, registry
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -14,3 +21,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "postgresql" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def probe(monkeypatch: pytest.MonkeyPatch) -> Signal:
+    """A model signal of the test's own, known to the inspector as tests.probe."""
+    monkeypatch.setattr(discovery, "_registered", {})
+    return registry.register_signal(ModelSignal(use_caching=True), "tests.probe")
+
+
+@pytest.fixture
+def pending_cleanup() -> Iterator[None]:
+    """Forget the lazy-sender connections a test leaves waiting in the app registry."""
+    before = {key: list(operations) for key, operations in apps._pending_operations.items()}
+    yield
+    apps._pending_operations.clear()
+    apps._pending_operations.update(before)

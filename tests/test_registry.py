@@ -6,7 +6,7 @@ import json
 import re
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models.signals import ModelSignal, post_migrate, pre_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 from django.dispatch import Signal
 from django.test import override_settings
 from django.utils.functional import SimpleLazyObject
@@ -80,21 +80,6 @@ NOTIFIER = Notifier()
 
 
 # --- fixtures --------------------------------------------------------------------------
-
-
-@pytest.fixture
-def probe(monkeypatch: pytest.MonkeyPatch) -> Signal:
-    """A model signal of this test's own, known to the inspector by register_signal()."""
-    monkeypatch.setattr(discovery, "_registered", {})
-    return registry.register_signal(ModelSignal(use_caching=True), "tests.test_registry.probe")
-
-
-@pytest.fixture
-def pending_cleanup() -> Iterator[None]:
-    before = {key: list(ops) for key, ops in apps._pending_operations.items()}
-    yield
-    apps._pending_operations.clear()
-    apps._pending_operations.update(before)
 
 
 def receivers_of(signal: Signal) -> list[ReceiverInfo]:
@@ -189,7 +174,7 @@ def test_a_malformed_extra_signals_setting_is_rejected(value: object) -> None:
 
 
 def test_register_signal_lists_a_signal_under_the_name_given(probe: Signal) -> None:
-    assert "tests.test_registry.probe" in paths()
+    assert "tests.probe" in paths()
 
 
 def test_register_signal_names_a_signal_after_the_callers_variable(
@@ -219,8 +204,8 @@ def test_register_signal_rejects_a_name_that_is_not_a_dotted_path() -> None:
 
 
 def test_register_signal_refuses_a_second_signal_under_a_taken_name(probe: Signal) -> None:
-    with pytest.raises(ValueError, match=r"already registered as 'tests\.test_registry\.probe'"):
-        registry.register_signal(Signal(), "tests.test_registry.probe")
+    with pytest.raises(ValueError, match=r"already registered as 'tests\.probe'"):
+        registry.register_signal(Signal(), "tests.probe")
 
 
 # --- a pure read -----------------------------------------------------------------------
@@ -495,7 +480,7 @@ def test_a_receiver_waiting_for_a_lazy_sender_is_listed_as_pending(probe: Signal
     probe.connect(plain_receiver, sender="registry_app.NotYetThere", dispatch_uid="wait")
 
     reg = registry.snapshot()
-    (receiver,) = [r for r in reg.pending if r.signal_path == "tests.test_registry.probe"]
+    (receiver,) = [r for r in reg.pending if r.signal_path == "tests.probe"]
 
     assert (receiver.path, receiver.sender_label, receiver.pending, receiver.dispatch_uid) == (
         "tests.test_registry.plain_receiver",
@@ -591,7 +576,7 @@ def test_a_receiver_without_kwargs_is_a_problem(probe: Signal) -> None:
         (
             "no_kwargs",
             "tests.test_registry.no_kwargs_receiver does not accept **kwargs; Django passes "
-            "signal= and every argument of tests.test_registry.probe as keywords. Add "
+            "signal= and every argument of tests.probe as keywords. Add "
             "**kwargs to its signature.",
         )
     ]

@@ -1,0 +1,59 @@
+"""System checks on connected receivers, run by ``manage.py check`` (and runserver, migrate).
+
+=================  ===========================================================
+``signalkit.W001``  One callable connected so that one send calls it more than once.
+``signalkit.W002``  A receiver that does not accept ``**kwargs`` (Django only checks
+                    this under ``DEBUG``, at connect time).
+``signalkit.W003``  A receiver listening to an abstract model, which never sends.
+``signalkit.W004``  A receiver listening to a swapped model (``auth.User`` when
+                    ``AUTH_USER_MODEL`` names another), which never sends.
+``signalkit.W005``  A weakly connected receiver that was garbage collected.
+=================  ===========================================================
+
+Lazy ``"app.Model"`` senders that never resolved are Django's own ``signals.E001``.
+``manage.py check <app_label>`` limits the checks to receivers defined in those apps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.core.checks import CheckMessage, Tags, register
+from django.core.checks import Warning as CheckWarning
+
+from signalkit.registry import ReceiverInfo, snapshot
+
+CHECK_IDS = {
+    "duplicate": "signalkit.W001",
+    "no_kwargs": "signalkit.W002",
+    "abstract_sender": "signalkit.W003",
+    "swapped_sender": "signalkit.W004",
+    "dead": "signalkit.W005",
+}
+
+
+def check_receivers(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """One warning per problem of the connected receivers (see the table above)."""
+    registry = snapshot()
+    if app_configs is not None:
+        registry = registry.filter(app=[config.label for config in app_configs])
+    return [
+        CheckWarning(problem.message, obj=_located(problem.receiver), id=CHECK_IDS[problem.kind])
+        for problem in registry.problems()
+        if problem.kind in CHECK_IDS
+    ]
+
+
+def register_checks() -> None:
+    """Register the checks (Django keeps a set: registering again changes nothing)."""
+    register(check_receivers, Tags.signals)
+
+
+def _located(receiver: ReceiverInfo) -> str:
+    if receiver.file and receiver.line:
+        return f"{receiver.path} ({receiver.file}:{receiver.line})"
+    return str(receiver.path)
