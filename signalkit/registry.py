@@ -74,11 +74,25 @@ class ReceiverInfo:
 
     @cached_property
     def accepts_kwargs(self) -> bool | None:
-        """Whether the receiver takes ``**kwargs`` (None when its signature is unknown)."""
-        if self.receiver is None:
+        """Whether the receiver takes ``**kwargs`` (None when its signature is unknown).
+
+        Read from the code object for functions and methods (decorators unwrapped, as
+        ``inspect.signature`` does), else from ``inspect.signature``. Never Django's
+        ``func_accepts_kwargs``, whose cache would keep weak receivers alive.
+        """
+        target = self.receiver
+        if isinstance(target, types.MethodType):
+            target = target.__func__
+        if isinstance(target, types.FunctionType):
+            with contextlib.suppress(ValueError):
+                target = inspect.unwrap(target)
+            code = getattr(target, "__code__", None)
+            if code is not None:
+                return bool(code.co_flags & inspect.CO_VARKEYWORDS)
+        if target is None:
             return None
         try:
-            parameters = inspect.signature(self.receiver).parameters.values()
+            parameters = inspect.signature(target).parameters.values()
         except (TypeError, ValueError):
             return None
         return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)

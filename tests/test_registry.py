@@ -70,6 +70,22 @@ class Notifier:
         pass
 
 
+@logged
+def decorated_without_kwargs(sender: object) -> None:
+    pass
+
+
+class Strict:
+    def on_save(self, sender: object) -> None:
+        pass
+
+    def __call__(self, sender: object) -> None:
+        pass
+
+
+STRICT = Strict()
+
+
 class Service:
     def __repr__(self) -> str:
         return "<Service: payments>"
@@ -395,6 +411,37 @@ def test_an_async_receiver_is_flagged_async(probe: Signal) -> None:
     probe.connect(plain_receiver)
 
     assert [r.is_async for r in receivers_of(probe)] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("connect_args", "accepts"),
+    [
+        ((plain_receiver,), True),
+        ((no_kwargs_receiver,), False),
+        ((decorated_without_kwargs,), False),  # the wrapper's **kwargs would not reach it
+        ((STRICT.on_save,), False),
+        ((NOTIFIER.on_save,), True),
+        ((STRICT,), False),
+        ((functools.partial(no_kwargs_receiver),), False),
+        ((print,), False),  # print(signal=..., sender=...) would raise TypeError
+    ],
+    ids=[
+        "function",
+        "no-kwargs",
+        "decorated",
+        "method",
+        "method-kwargs",
+        "instance",
+        "partial",
+        "builtin",
+    ],
+)
+def test_accepts_kwargs_reads_the_signature_that_django_will_call(
+    probe: Signal, connect_args: tuple[Any, ...], accepts: bool | None
+) -> None:
+    probe.connect(*connect_args, weak=False)
+
+    assert only_receiver_of(probe).accepts_kwargs is accepts
 
 
 # --- senders ---------------------------------------------------------------------------
