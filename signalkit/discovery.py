@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ast
 import sys
-from functools import cache
 from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
@@ -161,20 +160,32 @@ def _collect(paths: dict[Signal, str], module: ModuleType | None) -> None:
 
 def _defines_instead(module_name: str, attribute: str, known_path: str) -> bool:
     """Whether the signal found at ``known_path`` is really defined by ``module_name``."""
-    return not _defines(*known_path.rsplit(".", 1)) and _defines(module_name, attribute)
+    known_module, known_attribute = known_path.rsplit(".", 1)
+    return known_attribute not in _assigned_names(known_module) and attribute in _assigned_names(
+        module_name
+    )
 
 
-@cache
-def _defines(module_name: str, attribute: str) -> bool:
-    """Whether the source of ``module_name`` assigns ``attribute`` at module level."""
-    module = sys.modules.get(module_name)
-    try:
-        with open(module.__file__ or "", encoding="utf-8") as source:  # type: ignore[union-attr]
-            tree = ast.parse(source.read())
-    except (AttributeError, OSError, SyntaxError, ValueError):
-        return False
-    for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
-        if any(isinstance(target, ast.Name) and target.id == attribute for target in targets):
-            return True
-    return False
+# Module-level names each parsed module assigns, by module file; only ever asked when one
+# signal object is found in two modules (a re-export), so this rarely parses anything.
+_assigned: dict[str, frozenset[str]] = {}
+
+
+def _assigned_names(module_name: str) -> frozenset[str]:
+    """Names the source of ``module_name`` assigns at module level (empty if unreadable)."""
+    filename = getattr(sys.modules.get(module_name), "__file__", None) or ""
+    if filename not in _assigned:
+        try:
+            with open(filename, encoding="utf-8") as source:
+                tree = ast.parse(source.read())
+        except (OSError, SyntaxError, ValueError):
+            return frozenset()  # not cached: a file being edited may parse next time
+        _assigned[filename] = frozenset(
+            target.id
+            for node in tree.body
+            for target in (
+                node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+            )
+            if isinstance(target, ast.Name)
+        )
+    return _assigned[filename]

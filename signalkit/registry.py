@@ -187,7 +187,10 @@ class Registry:
             wanted = _signal_matcher(signals, signal)
             signals = [info for info in signals if wanted(info)]
         labels = _app_labels(app) if app is not None else None
-        senders = [_resolve_sender(v) for v in _as_list(sender)] if sender is not None else None
+        senders = None
+        if sender is not None:
+            waited_for = {r.sender_label for r in self.pending}
+            senders = [_resolve_sender(value, waited_for) for value in _as_list(sender)]
 
         def keep(receiver: ReceiverInfo) -> bool:
             return (labels is None or receiver.app in labels) and (
@@ -198,9 +201,9 @@ class Registry:
             SignalInfo(info.path, info.name, info.signal, [r for r in info.receivers if keep(r)])
             for info in signals
         ]
+        known = {info.path for info in narrowed}
         if labels is not None or senders is not None:
             narrowed = [info for info in narrowed if info.receivers]
-        known = {info.path for info in narrowed}
         pending = [r for r in self.pending if r.signal_path in known and keep(r)]
         return Registry(narrowed, pending)
 
@@ -698,22 +701,36 @@ def _signal_matcher(
         if isinstance(value, Signal):
             continue
         if not any(value in (info.path, info.name) for info in signals):
-            names = sorted({info.name for info in signals})
-            raise ValueError(
-                f"Unknown signal {value!r}. Known signals (a name or a dotted path): "
-                f"{', '.join(names)}."
-            )
+            raise ValueError(f"Unknown signal {value!r}. {_signal_choices(signals)}")
     return lambda info: any(
         value is info.signal or value in (info.path, info.name) for value in values
     )
 
 
-def _resolve_sender(value: object) -> object:
+def _signal_choices(signals: list[SignalInfo]) -> str:
+    paths_by_name: dict[str, list[str]] = defaultdict(list)
+    for info in signals:
+        paths_by_name[info.name].append(info.path)
+    choices = [
+        name if len(paths) == 1 else f"{name} ({' or '.join(paths)})"
+        for name, paths in sorted(paths_by_name.items())
+    ]
+    return f"Known signals (a name or a dotted path): {', '.join(choices)}."
+
+
+def _resolve_sender(value: object, waited_for: set[str]) -> object:
+    """A model for an ``"app.Model"`` label; other objects as they are.
+
+    A label no installed model has is kept as a string when a pending receiver waits for
+    it, so ``filter(sender="shop.Invoice")`` finds what waits on a missing model.
+    """
     if not isinstance(value, str):
         return value
     try:
         return apps.get_model(value)
     except (LookupError, ValueError):
+        if value.lower() in waited_for:
+            return value.lower()
         labels = sorted(model._meta.label for model in apps.get_models())
         raise ValueError(
             f"Unknown model {value!r}; use 'app_label.ModelName'. Installed models: "
@@ -723,10 +740,10 @@ def _resolve_sender(value: object) -> object:
 
 def _receives_from(receiver: ReceiverInfo, senders: list[object]) -> bool:
     if receiver.pending:
+        # Django keeps the awaited model as ("app_label", "modelname"): lower case.
         return any(
-            isinstance(s, type)
-            and issubclass(s, models.Model)
-            and s._meta.label_lower == receiver.sender_label.lower()
+            (s._meta.label_lower if isinstance(s, type) and issubclass(s, models.Model) else s)
+            == receiver.sender_label
             for s in senders
         )
     if receiver.sender_label == "any":
@@ -759,8 +776,8 @@ def _receiver_problems(receiver: ReceiverInfo) -> Iterator[Problem]:
         yield Problem(
             "dead",
             f"A weakly connected receiver of {receiver.signal_path} was garbage collected "
-            f"and will never run ({receiver.name}). Keep a reference to it (define it at "
-            f"module level) or connect it with weak=False.",
+            f"and will never run. Keep a reference to it (define it at module level) or "
+            f"connect it with weak=False.",
             receiver,
         )
         return

@@ -730,6 +730,26 @@ def test_filtering_by_an_unknown_model_names_it_and_the_installed_models() -> No
         registry.snapshot().filter(sender="shop.Nope")
 
 
+def test_an_ambiguous_name_in_the_unknown_signal_error_lists_its_paths() -> None:
+    with pytest.raises(ValueError) as excinfo:
+        registry.snapshot().filter(signal="order_confirmd")
+
+    assert (
+        "order_confirmed (example_project.orders.signals.order_confirmed or "
+        "tests.registry_app.signals.order_confirmed)"
+    ) in str(excinfo.value)
+
+
+@pytest.mark.usefixtures("pending_cleanup")
+def test_filtering_by_a_model_a_pending_receiver_waits_for_finds_it(probe: Signal) -> None:
+    probe.connect(plain_receiver, sender="registry_app.Invoice")
+    probe.connect(decorated_receiver, sender="registry_app.Receipt")
+
+    reg = registry.snapshot().filter(sender="registry_app.Invoice")
+
+    assert [r.name for r in reg.pending] == ["plain_receiver"]
+
+
 def test_filters_combine(probe: Signal) -> None:
     probe.connect(plain_receiver, sender=User)
 

@@ -1,0 +1,288 @@
+"""``python manage.py listsignals``: every known signal with its receivers, and ``--check``.
+
+    $ python manage.py listsignals --app shop --signal post_save
+    $ python manage.py listsignals --format json > receivers.json
+    $ vim -q <(python manage.py listsignals --format vim)
+    $ python manage.py listsignals --check   # exit 1 on duplicates, dead receivers, ...
+
+A pure read of ``signalkit.registry.snapshot()``: it imports, connects and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from signalkit.registry import Problem, ReceiverInfo, Registry, SignalInfo, snapshot
+
+FORMATS = ("text", "json", "vim")
+
+
+class Command(BaseCommand):
+    """``listsignals``: text, json or vim output of ``snapshot().filter(...)``; ``--check``."""
+
+    help = (
+        "List every known signal with its receivers: sender, flags (async, strong, uid, "
+        "dead, DUPLICATE, pending) and source file:line. Filters combine: repeat an option "
+        "to accept several values, different options must all match. --check reports "
+        "problems on stderr and exits with status 1 when there are any."
+    )
+    # A diagnostic must work on a project whose system checks fail (and signalkit's own
+    # checks report what --check reports).
+    requires_system_checks = ()
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--app",
+            action="append",
+            metavar="LABEL",
+            help="Only receivers defined in this app (an app label, e.g. 'shop'). Repeatable.",
+        )
+        parser.add_argument(
+            "--signal",
+            action="append",
+            metavar="NAME_OR_PATH",
+            help=(
+                "Only this signal: a name ('post_save': every signal of that name) or a "
+                "dotted path ('django.db.models.signals.post_save'). Repeatable. A signal "
+                "named here is listed even when no receiver is left."
+            ),
+        )
+        parser.add_argument(
+            "--sender",
+            action="append",
+            metavar="APP_LABEL.MODEL",
+            help=(
+                "Only receivers that run for this model ('shop.Order'), receivers of any "
+                "sender included. Repeatable."
+            ),
+        )
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            default="text",
+            help=(
+                "text (default): grouped by signal, coloured. json: the registry's to_dict() "
+                "(keys signals, pending, problems). vim: one 'file:line: signal receiver' "
+                "line per receiver, for vim -q (errorformat %%f:%%l: %%m); receivers without "
+                "Python source (builtins, dead references) are left out."
+            ),
+        )
+        parser.add_argument(
+            "--include-dead",
+            action="store_true",
+            help=(
+                "Also list receivers whose weak reference died (hidden by default; --check "
+                "reports them anyway)."
+            ),
+        )
+        parser.add_argument("--async-only", action="store_true", help="Only async receivers.")
+        parser.add_argument(
+            "--check",
+            action="store_true",
+            help=(
+                "After the listing, report problems on stderr (duplicate receivers, dead "
+                "receivers, receivers without **kwargs, unresolved lazy senders, abstract or "
+                "swapped model senders) and exit with status 1 when there is at least one."
+            ),
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        registry = snapshot()
+        named: list[str] = options["signal"] or []
+        selected = registry
+        if named or options["app"] or options["sender"]:
+            try:
+                selected = registry.filter(
+                    app=options["app"], signal=options["signal"], sender=options["sender"]
+                )
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+        if options["async_only"]:
+            selected = _keep(selected, lambda receiver: receiver.is_async, drop_empty=True)
+        # Dead receivers are hidden from the listing, never from --check.
+        shown = selected
+        if not options["include_dead"] and not all(r.alive for r in selected.receivers):
+            shown = _keep(selected, lambda receiver: receiver.alive, drop_empty=False)
+        # json reports the problems of what it shows, in to_dict(); text counts them.
+        wants_problems = options["check"] or options["format"] == "text"
+        problems = selected.problems() if wants_problems else []
+
+        if options["format"] == "json":
+            self.stdout.write(json.dumps(shown.to_dict(), indent=2))
+        elif options["format"] == "vim":
+            for line in _vim_lines(shown):
+                self.stdout.write(line)
+        else:
+            # Signals named with --signal are listed even when no receiver is left.
+            if named:
+                receivers_of = {info.path: info.receivers for info in shown.signals}
+                groups = [
+                    (info.path, receivers_of.get(info.path, []))
+                    for info in registry.filter(signal=named).signals
+                ]
+            else:
+                groups = [(info.path, info.receivers) for info in shown.signals if info.receivers]
+            self.write_text(groups, shown, selected, problems)
+
+        if options["check"]:
+            self.write_problems(problems)
+            if problems:
+                sys.exit(1)
+
+    # --- text ----------------------------------------------------------------------------
+
+    def write_text(
+        self,
+        groups: list[tuple[str, list[ReceiverInfo]]],
+        shown: Registry,
+        selected: Registry,
+        problems: list[Problem],
+    ) -> None:
+        duplicated = {id(r) for group in selected.duplicates() for r in group}
+        for path, receivers in groups:
+            count = _count(len(receivers), "receiver") if receivers else "no receivers"
+            self.stdout.write(f"{self.style.MIGRATE_HEADING(path)} ({count})")
+            for receiver in receivers:
+                self.write_receiver(receiver, duplicated)
+            self.stdout.write("")
+        if shown.pending:
+            self.stdout.write(
+                f"{self.style.WARNING('Pending')}: waiting for a sender model that is not "
+                f"installed ({_count(len(shown.pending), 'receiver')})"
+            )
+            for receiver in shown.pending:
+                self.write_receiver(receiver, duplicated)
+            self.stdout.write("")
+        self.write_summary(shown, len(groups), selected, problems)
+
+    def write_receiver(self, receiver: ReceiverInfo, duplicated: set[int]) -> None:
+        style = self.style
+        title = style.MIGRATE_LABEL(receiver.path)
+        if receiver.kind not in {"function", "lambda", "dead"}:
+            title += f" ({receiver.kind})"
+        flags = [style.SQL_COLTYPE(flag) for flag in _informational_flags(receiver)]
+        flags += [style.ERROR(flag) for flag in _problem_flags(receiver, duplicated)]
+        if flags:
+            title += f" [{', '.join(flags)}]"
+        self.stdout.write(f"  {title}")
+
+        sender = receiver.sender_label
+        if receiver.sender_flags:
+            sender_flags = [
+                style.ERROR(flag) if flag in {"abstract", "swapped"} else flag
+                for flag in receiver.sender_flags
+            ]
+            sender += f" ({', '.join(sender_flags)})"
+        details = [f"app {receiver.app or '-'}", f"sender {sender}", _location(receiver)]
+        if receiver.pending:
+            details.insert(0, f"signal {receiver.signal_path}")
+        self.stdout.write("      " + ", ".join(details))
+
+    def write_summary(
+        self, shown: Registry, listed: int, selected: Registry, problems: list[Problem]
+    ) -> None:
+        summary = (
+            f"{_count(len(shown.receivers), 'receiver')} on {_count(listed, 'signal')}, "
+            f"{len(shown.pending)} pending, {_count(len(problems), 'problem')}"
+        )
+        hidden = len(selected.receivers) - len(shown.receivers)
+        if hidden:
+            them = "it" if hidden == 1 else "them"
+            summary += f"; {_count(hidden, 'dead receiver')} hidden (--include-dead shows {them})"
+        if problems:
+            summary += "; --check lists the problems"
+        style = self.style.WARNING if problems else self.style.SUCCESS
+        self.stdout.write(style(f"{summary}."))
+
+    # --- check ---------------------------------------------------------------------------
+
+    def write_problems(self, problems: list[Problem]) -> None:
+        style = self.style
+        if not problems:
+            self.stderr.write("No problems found.", style_func=style.SUCCESS)
+            return
+        self.stderr.write(f"{_count(len(problems), 'problem')} found:", style_func=style.WARNING)
+        for problem in problems:
+            where = _location(problem.receiver)
+            prefix = f"{where}: " if problem.receiver.file else ""
+            self.stderr.write(
+                f"  {prefix}{style.ERROR(problem.kind)}: {problem.message}", style_func=_plain
+            )
+
+
+def _keep(
+    registry: Registry, keep: Callable[[ReceiverInfo], bool], *, drop_empty: bool
+) -> Registry:
+    """``registry`` with only the receivers ``keep`` accepts (as ``Registry.filter`` does)."""
+    signals = [
+        SignalInfo(info.path, info.name, info.signal, [r for r in info.receivers if keep(r)])
+        for info in registry.signals
+    ]
+    if drop_empty:
+        signals = [info for info in signals if info.receivers]
+    return Registry(signals, [r for r in registry.pending if keep(r)])
+
+
+def _informational_flags(receiver: ReceiverInfo) -> list[str]:
+    flags = []
+    if receiver.is_async:
+        flags.append("async")
+    if not receiver.weak:
+        flags.append("strong")
+    if receiver.dispatch_uid is not None:
+        flags.append(f"uid={_uid(receiver.dispatch_uid)}")
+    return flags
+
+
+def _problem_flags(receiver: ReceiverInfo, duplicated: set[int]) -> list[str]:
+    flags = []
+    if not receiver.alive:
+        flags.append("dead")
+    if receiver.accepts_kwargs is False:
+        flags.append("no **kwargs")
+    if id(receiver) in duplicated:
+        flags.append("DUPLICATE")
+    if receiver.pending:
+        flags.append("pending")
+    return flags
+
+
+def _uid(uid: Hashable) -> str:
+    return uid if isinstance(uid, str) else repr(uid)
+
+
+def _vim_lines(registry: Registry) -> list[str]:
+    return [
+        f"{receiver.file}:{receiver.line}: {receiver.signal_path} {receiver.path}"
+        for receiver in [*registry.receivers, *registry.pending]
+        if receiver.file and receiver.line is not None
+    ]
+
+
+def _location(receiver: ReceiverInfo) -> str:
+    if not receiver.file:
+        return "no Python source"
+    return f"{_relative(receiver.file)}:{receiver.line}"
+
+
+def _relative(path: str) -> str:
+    """``path`` relative to the working directory when it is inside it, for reading."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # on another drive (Windows)
+        return path
+    return path if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def _plain(text: str) -> str:
+    return text
