@@ -17,4 +17,6 @@ from __future__ import annotations
 # Modules are imported only when their benchmark runs.
 BENCHMARKS: dict[str, str] = {
     "startup": "benchmarks.startup",
+    "registry": "benchmarks.registry_scaling",
+    "listsignals": "benchmarks.listsignals",
 }

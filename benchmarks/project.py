@@ -16,6 +16,9 @@ Example::
 
     project = generate(tmp / "a", apps=100, with_signals=50, discovery="signalkit")
     project.expected_calls  # ('bench_app_000.signals.note_saved <- bench_app_000.Note', ...)
+
+:func:`generate_receivers` writes the other kind of project, many receivers per app, for
+benchmarks of the listing tools (:mod:`benchmarks.listsignals`).
 """
 
 from __future__ import annotations
@@ -58,13 +61,7 @@ class Project:
         signalkit's too) is written to and read from there, whatever
         ``PYTHONDONTWRITEBYTECODE`` says and whether or not a package shipped its own.
         """
-        env = dict(os.environ)
-        env.pop("PYTHONSAFEPATH", None)
-        env["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
-        if self.pycache_prefix is not None:
-            env.pop("PYTHONDONTWRITEBYTECODE", None)
-            env["PYTHONPYCACHEPREFIX"] = str(self.pycache_prefix)
-        return env
+        return _process_env(self.pycache_prefix)
 
 
 def generate(
@@ -115,6 +112,84 @@ def generate(
         apps=names,
         signal_apps=signal_apps,
         pycache_prefix=pycache_prefix,
+    )
+
+
+def _process_env(pycache_prefix: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONSAFEPATH", None)
+    env["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    if pycache_prefix is not None:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(pycache_prefix)
+    return env
+
+
+@dataclass(frozen=True)
+class ReceiversProject:
+    """A generated project with many model-signal receivers (see :func:`generate_receivers`).
+
+    ``receivers``: the dotted path of every generated receiver, each connected once.
+    """
+
+    root: Path
+    apps: tuple[str, ...]
+    receivers: tuple[str, ...]
+    pycache_prefix: Path | None = None
+
+    def env(self) -> dict[str, str]:
+        """The environment for a process run in the project: see :meth:`Project.env`."""
+        return _process_env(self.pycache_prefix)
+
+
+def generate_receivers(
+    root: Path,
+    *,
+    apps: int,
+    receivers_per_app: int,
+    extra_apps: tuple[str, ...] = (),
+    pycache_prefix: Path | None = None,
+) -> ReceiversProject:
+    """Write a project of ``apps`` apps, each connecting ``receivers_per_app`` receivers.
+
+    Every app has the ``Note`` model and a ``signals.py`` of module-level functions
+    ``bench_receiver_NNN`` connected with ``@receiver(<model signal>, sender=Note)``, the
+    signal cycling through pre_save, post_save, pre_delete and post_delete. ``"signalkit"``
+    is installed and its autodiscovery imports the signals modules (the AppConfigs have no
+    ``ready()``); ``extra_apps`` (e.g. ``("django_extensions",)``) are installed after it.
+    Example::
+
+        project = generate_receivers(tmp, apps=50, receivers_per_app=100)
+        project.receivers[0]  # 'bench_app_000.signals.bench_receiver_000'
+    """
+    if apps < 1 or receivers_per_app < 1:
+        raise ValueError(
+            f"apps and receivers_per_app must be at least 1, not {apps} and {receivers_per_app}"
+        )
+    names = tuple(f"bench_app_{i:03d}" for i in range(apps))
+    package = root / "bench_project"
+    _write(root / "manage.py", MANAGE_PY)
+    _write(package / "__init__.py", "")
+    _write(package / "urls.py", URLS_PY)
+    installed = [*CONTRIB_APPS, "signalkit", *extra_apps, *names]
+    apps_lines = "".join(f'    "{name}",\n' for name in installed)
+    _write(package / "settings.py", SETTINGS_PY.format(installed_apps=apps_lines))
+
+    receivers: list[str] = []
+    for name in names:
+        app = root / name
+        _write(app / "__init__.py", "")
+        class_name = "".join(part.title() for part in name.split("_")) + "Config"
+        _write(app / "apps.py", APPS_PY.format(class_name=class_name, name=name, ready=""))
+        _write(app / "models.py", MODELS_PY)
+        functions = []
+        for i in range(receivers_per_app):
+            signal = MODEL_SIGNALS[i % len(MODEL_SIGNALS)]
+            functions.append(RECEIVER_FUNCTION.format(signal=signal, index=i))
+            receivers.append(f"{name}.signals.bench_receiver_{i:03d}")
+        _write(app / "signals.py", RECEIVERS_HEADER + "".join(functions))
+    return ReceiversProject(
+        root=root, apps=names, receivers=tuple(receivers), pycache_prefix=pycache_prefix
     )
 
 
@@ -260,4 +335,22 @@ def note_saved(sender, instance, created, **kwargs):
     record(f"{__name__}.note_saved", sender)
     if created:
         logger.info("note %s created", instance.pk)
+"""
+
+MODEL_SIGNALS = ("pre_save", "post_save", "pre_delete", "post_delete")
+
+RECEIVERS_HEADER = """\
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
+from django.dispatch import receiver
+
+from .models import Note
+"""
+
+RECEIVER_FUNCTION = """
+
+@receiver({signal}, sender=Note)
+def bench_receiver_{index:03d}(sender, instance, **kwargs):
+    if instance.pk is None:
+        return None
+    return instance.title
 """

@@ -7,7 +7,8 @@
 ``signalkit.W003``  A receiver listening to an abstract model, which never sends.
 ``signalkit.W004``  A receiver listening to a swapped model (``auth.User`` when
                     ``AUTH_USER_MODEL`` names another), which never sends.
-``signalkit.W005``  A weakly connected receiver that was garbage collected.
+``signalkit.W005``  A weakly connected function that was garbage collected (a closure
+                    or lambda): it never runs. Dead bound methods are not reported.
 =================  ===========================================================
 
 Lazy ``"app.Model"`` senders that never resolved are Django's own ``signals.E001``.

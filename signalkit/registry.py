@@ -41,6 +41,9 @@ __all__ = [
 ]
 
 DEAD = "<dead weak reference>"
+# A weak bound method dies with its object: a normal end (Django's own FileSystemStorage
+# connects one to setting_changed per storage object), so listed but not a problem.
+DEAD_METHOD = "<dead bound method>"
 
 
 @dataclass(frozen=True, eq=False)
@@ -322,6 +325,7 @@ class _Entry:
     sender_key: Hashable
     target: Any  # the receiver itself; None when its weak reference died
     weak: bool
+    weak_method: bool  # a weakref.WeakMethod: the type survives the receiver's death
     sender: object  # _UNKNOWN unless the entry keeps a reference to the sender (6.0)
     sender_alive: bool
     stored_is_async: bool | None  # None where Django does not store it (4.2)
@@ -353,6 +357,7 @@ def _entries(signal: Signal) -> list[_Entry]:
                 sender_key,
                 ref() if weak else ref,
                 weak,
+                isinstance(ref, weakref.WeakMethod),
                 sender,
                 sender_alive,
                 stored_is_async,
@@ -388,9 +393,12 @@ class _Description:
     identity: Hashable
 
     @classmethod
+    def dead(cls, method: bool) -> _Description:
+        name = DEAD_METHOD if method else DEAD
+        return cls(name, name, "dead", None, None, None, object())
+
+    @classmethod
     def of(cls, target: Any) -> _Description:
-        if target is None:
-            return cls(DEAD, DEAD, "dead", None, None, None, object())
         if isinstance(target, partial):
             inner = cls.of(target.func)
             return cls(
@@ -497,7 +505,9 @@ class _Reader:
 
     def connected(self, entry: _Entry, signal_path: str) -> ReceiverInfo:
         target = entry.target
-        described = _Description.of(target)
+        described = (
+            _Description.dead(entry.weak_method) if target is None else _Description.of(target)
+        )
         if target is None:
             is_async = False
             uid = None if _looks_like_id(entry.receiver_key) else entry.receiver_key
@@ -773,13 +783,16 @@ def _connection(receiver: ReceiverInfo) -> str:
 
 def _receiver_problems(receiver: ReceiverInfo) -> Iterator[Problem]:
     if not receiver.alive:
-        yield Problem(
-            "dead",
-            f"A weakly connected receiver of {receiver.signal_path} was garbage collected "
-            f"and will never run. Keep a reference to it (define it at module level) or "
-            f"connect it with weak=False.",
-            receiver,
-        )
+        # Only a dead function is a bug (a closure or lambda connected weakly never runs);
+        # bound methods and senders die with their objects.
+        if receiver.path == DEAD:
+            yield Problem(
+                "dead",
+                f"A weakly connected function receiver of {receiver.signal_path} was garbage "
+                f"collected and will never run (a function defined inside another one, or a "
+                f"lambda). Define it at module level or connect it with weak=False.",
+                receiver,
+            )
         return
     if receiver.accepts_kwargs is False:
         yield Problem(

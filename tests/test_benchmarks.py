@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import startup
-from benchmarks.project import Project, generate
-from benchmarks.result import Result
+from benchmarks import listsignals, registry_scaling, startup
+from benchmarks.project import Project, ReceiversProject, generate
+from benchmarks.result import BenchmarkError, Result
 from benchmarks.runner import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -115,3 +115,156 @@ def test_project_processes_get_their_settings_and_a_private_bytecode_cache(
     assert env["DJANGO_SETTINGS_MODULE"] == "bench_project.settings"
     assert env["PYTHONPYCACHEPREFIX"] == str(tmp_path / "c")
     assert "PYTHONDONTWRITEBYTECODE" not in env
+
+
+# --- registry: snapshot scaling ------------------------------------------------------------
+
+REGISTRY_LINE = re.compile(
+    r"^registry: ratio \d+\.\d{3} \(goal <= 12, not judged: --quick figures are not "
+    r"meaningful\) - 200 receivers [\d.]+ [mu]?s vs 20 receivers [\d.]+ [mu]?s, min of 2 runs "
+    r"each$",
+    re.MULTILINE,
+)
+
+
+def test_registry_quick_run_compares_ten_times_the_receivers_after_checking_the_mix() -> None:
+    result = registry_scaling.run(quick=True)
+
+    assert result.name == "registry"
+    assert result.quick
+    assert result.subject > 0
+    assert "receivers seen by the snapshot: 20 (" in "\n".join(result.details)
+    assert REGISTRY_LINE.search(result.line()), result.line()
+
+
+def test_the_registry_mix_check_fails_when_the_snapshot_misdescribes_a_receiver() -> None:
+    config = registry_scaling.QUICK
+    expected = registry_scaling.expected_mix(config.small, config)
+    seen = {**expected, "partial": expected["partial"] - 1, "instance": 1}
+    measurement = registry_scaling.Measurement(
+        receivers=config.small, kinds=seen, snapshot_cpu=[], snapshot_wall=[], to_dict_cpu=[]
+    )
+
+    with pytest.raises(BenchmarkError, match="does not describe the generated receivers"):
+        registry_scaling.check_mix(measurement, expected)
+
+
+def test_the_registry_mix_has_every_kind_of_receiver() -> None:
+    mix = registry_scaling.expected_mix(1_000, registry_scaling.FULL)
+
+    assert mix == {
+        "function": 600,
+        "method": 200,
+        "partial": 200,
+        "async": 100,
+        "dispatch_uid": 100,
+        "model sender": 429,
+    }
+
+
+# --- listsignals: against django-extensions ------------------------------------------------
+
+LISTSIGNALS_LINE = re.compile(
+    r"^listsignals: ratio \d+\.\d{3} \(goal <= 1, not judged: --quick figures are not "
+    r"meaningful\) - signalkit listsignals --format json [\d.]+ m?s vs django-extensions "
+    r"list_signals --skip-checks [\d.]+ m?s, median of 1 run each$",
+    re.MULTILINE,
+)
+
+
+def test_listsignals_quick_run_returns_a_result_after_the_like_for_like_check() -> None:
+    result = listsignals.run(quick=True)
+
+    assert result.name == "listsignals"
+    assert result.quick
+    assert result.subject > 0
+    assert "like for like: passed - both exit 0 and name all 10 generated receivers" in (
+        "\n".join(result.details)
+    )
+    assert LISTSIGNALS_LINE.search(result.line()), result.line()
+
+
+def test_python_m_benchmarks_quick_runs_registry_and_listsignals() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "registry", "listsignals"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert REGISTRY_LINE.search(completed.stdout), completed.stdout
+    assert LISTSIGNALS_LINE.search(completed.stdout), completed.stdout
+
+
+@pytest.fixture(scope="module")
+def receivers_project(tmp_path_factory: pytest.TempPathFactory) -> ReceiversProject:
+    return listsignals.generate_project(tmp_path_factory.mktemp("ls"), listsignals.QUICK)
+
+
+def test_both_listsignals_commands_name_every_generated_receiver(
+    receivers_project: ReceiversProject,
+) -> None:
+    sizes = listsignals.check_like_for_like(receivers_project)
+
+    assert set(sizes) == {"signalkit", "django-extensions"}
+    assert len(receivers_project.receivers) == 10
+
+
+def test_the_like_for_like_check_fails_when_one_command_does_not_see_the_receivers(
+    receivers_project: ReceiversProject,
+) -> None:
+    # A real listing that leaves the generated apps out: --app auth.
+    blind = listsignals.Side(
+        "signalkit", (*listsignals.SIGNALKIT.args, "--app", "auth"), json_output=True
+    )
+
+    with pytest.raises(listsignals.LikeForLikeError) as excinfo:
+        listsignals.check_like_for_like(receivers_project, (blind, listsignals.EXTENSIONS))
+
+    message = str(excinfo.value)
+    assert "signalkit (manage.py listsignals --format json --app auth): 10 of the 10 " in message
+    assert "django-extensions" not in message
+
+
+def test_the_like_for_like_check_fails_when_no_command_sees_the_receivers(
+    tmp_path: Path,
+) -> None:
+    project = listsignals.generate_project(tmp_path, listsignals.QUICK)
+    settings = project.root / "bench_project" / "settings.py"
+    settings.write_text(settings.read_text() + "\nSIGNALKIT_AUTODISCOVER = []\n")
+
+    with pytest.raises(listsignals.LikeForLikeError) as excinfo:
+        listsignals.check_like_for_like(project)
+
+    message = str(excinfo.value)
+    assert "signalkit (manage.py listsignals --format json): 10 of the 10 generated" in message
+    assert "django-extensions (manage.py list_signals --skip-checks): 10 of the 10" in message
+
+
+def test_the_like_for_like_check_wants_json_from_a_json_side(
+    receivers_project: ReceiversProject,
+) -> None:
+    text = listsignals.Side("signalkit", listsignals.EXTENSIONS.args, json_output=True)
+
+    with pytest.raises(listsignals.LikeForLikeError, match="the output is not JSON"):
+        listsignals.check_like_for_like(receivers_project, (text,))
+
+
+def test_a_failing_command_is_reported_with_its_error(
+    receivers_project: ReceiversProject,
+) -> None:
+    broken = listsignals.Side("signalkit", ("manage.py", "listsignals", "--app", "nosuchapp"))
+
+    with pytest.raises(BenchmarkError, match="nosuchapp"):
+        listsignals.check_like_for_like(receivers_project, (broken,))
+
+
+def test_receivers_are_found_in_text_and_json_alike() -> None:
+    path = "bench_app_007.signals.bench_receiver_042"
+
+    assert listsignals.receivers_named(f"        {path} #12\n") == {path: 1}
+    assert listsignals.receivers_named(f'{{"path": "{path}", "name": "x"}}') == {path: 1}
+    assert not listsignals.receivers_named("bench_app_007.signals.note_saved")

@@ -552,7 +552,7 @@ def test_check_reports_dead_receivers_even_when_hidden() -> None:
     _, stderr, code = run_listsignals("--check", "--signal", "user_login_failed")
 
     assert code == 1
-    assert "  dead: A weakly connected receiver of" in stderr
+    assert "  dead: A weakly connected function receiver of" in stderr
 
 
 def test_check_reports_a_receiver_without_kwargs(connect: Callable[..., None]) -> None:

@@ -639,6 +639,17 @@ def test_a_dead_receiver_is_a_problem(probe: Signal) -> None:
     assert "connect it with weak=False" in message
 
 
+def test_a_dead_bound_method_is_listed_dead_but_is_no_problem(probe: Signal) -> None:
+    # An object's receiver dies with the object: Django's FileSystemStorage does this.
+    probe.connect(Notifier().on_save)
+    gc.collect()
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.alive, receiver.name) == (False, "<dead bound method>")
+    assert problems_of(probe) == []
+
+
 def test_a_receiver_of_an_abstract_model_is_a_problem(probe: Signal) -> None:
     probe.connect(plain_receiver, sender=Timestamped)
 
