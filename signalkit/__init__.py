@@ -14,14 +14,30 @@ __version__ = "0.1.0.dev0"
 
 # public name -> module that defines it
 _EXPORTS = {
-    "autodiscover": "signalkit.discovery",
+    "ALL": "signalkit.muting",
     "AutodiscoveryError": "signalkit.discovery",
+    "SignalCall": "signalkit.recording",
+    "SignalRecorder": "signalkit.recording",
+    "autodiscover": "signalkit.discovery",
+    "muted_signals": "signalkit.muting",
+    "record_signals": "signalkit.recording",
 }
 
-__all__ = ["AutodiscoveryError", "__version__", "autodiscover"]
+__all__ = [
+    "ALL",
+    "AutodiscoveryError",
+    "SignalCall",
+    "SignalRecorder",
+    "__version__",
+    "autodiscover",
+    "muted_signals",
+    "record_signals",
+]
 
 if TYPE_CHECKING:
     from signalkit.discovery import AutodiscoveryError, autodiscover
+    from signalkit.muting import ALL, muted_signals
+    from signalkit.recording import SignalCall, SignalRecorder, record_signals
 
 
 def __getattr__(name: str) -> Any:

@@ -30,6 +30,7 @@ from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID
 
 from signalkit.discovery import add_signal, catalogue
+from signalkit.gate import receiver_key
 
 __all__ = [
     "Problem",
@@ -366,13 +367,6 @@ def _entries(signal: Signal) -> list[_Entry]:
     return entries
 
 
-def _make_id(target: object) -> Hashable:
-    # Django's key for a receiver connected without dispatch_uid (dispatcher._make_id).
-    if hasattr(target, "__func__"):
-        return (id(target.__self__), id(target.__func__))  # type: ignore[attr-defined]
-    return id(target)
-
-
 def _looks_like_id(key: Hashable) -> bool:
     return isinstance(key, int) or (
         isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, int) for k in key)
@@ -517,7 +511,7 @@ class _Reader:
                 if entry.stored_is_async is not None
                 else iscoroutinefunction(target)
             )
-            uid = None if entry.receiver_key == _make_id(target) else entry.receiver_key
+            uid = None if entry.receiver_key == receiver_key(target) else entry.receiver_key
         flags: tuple[str, ...] = ()
         if entry.sender_key == NONE_ID:
             sender: object = None
