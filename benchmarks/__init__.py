@@ -19,4 +19,5 @@ BENCHMARKS: dict[str, str] = {
     "startup": "benchmarks.startup",
     "registry": "benchmarks.registry_scaling",
     "listsignals": "benchmarks.listsignals",
+    "admin": "benchmarks.admin_page",
 }

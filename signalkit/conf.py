@@ -59,6 +59,23 @@ class Settings:
                 )
         return list(value)
 
+    @property
+    def ADMIN(self) -> bool:
+        """Whether the "Signal receivers" page is registered on Django's default admin site.
+
+        ``SIGNALKIT_ADMIN``, default ``True``. Read once, when ``django.contrib.admin``
+        autodiscovers ``signalkit.admin`` at start-up (registration is a start-up
+        decision): changing it later, e.g. with ``override_settings``, does not add or
+        remove the page.
+        """
+        value = getattr(settings, "SIGNALKIT_ADMIN", True)
+        if not isinstance(value, bool):
+            raise ImproperlyConfigured(
+                f"SIGNALKIT_ADMIN must be True or False, not {value!r}; set it to False to "
+                f"hide the signal receivers page from the admin."
+            )
+        return value
+
 
 def _is_dotted_name(value: object) -> bool:
     return isinstance(value, str) and all(part.isidentifier() for part in value.split("."))

@@ -96,3 +96,36 @@ class CommentFactory(DjangoModelFactory):
     author_name = "Bob"
     email = "bob@example.com"
     body = "Nice post."
+
+
+# --- admin page users (issue 7): who may see signalkit's "Signal receivers" page ----------
+
+
+class StaffUserFactory(UserFactory):
+    """Active staff: may log in to the admin, holds no permission."""
+
+    is_staff = True
+
+
+class ReceiversViewerFactory(StaffUserFactory):
+    """Staff with ``signalkit.view_receiver``: may see the signal receivers page."""
+
+    class Meta:
+        skip_postgeneration_save = True  # user_permissions.add() needs no second save
+
+    @factory.post_generation
+    def view_receiver_permission(self, create: bool, extracted: object, **kwargs: Any) -> None:
+        if create:
+            from django.contrib.auth.models import Permission
+
+            permission = Permission.objects.get(
+                content_type__app_label="signalkit", codename="view_receiver"
+            )
+            self.user_permissions.add(permission)
+
+
+class SuperuserFactory(UserFactory):
+    """An active superuser (staff too): every permission without holding any."""
+
+    is_staff = True
+    is_superuser = True

@@ -15,7 +15,7 @@ from pathlib import Path
 import django
 import pytest
 
-from benchmarks import listsignals, registry_scaling, startup
+from benchmarks import admin_page, listsignals, registry_scaling, startup
 from benchmarks.project import Project, ReceiversProject, generate
 from benchmarks.result import BenchmarkError, Result
 from benchmarks.runner import main
@@ -295,3 +295,58 @@ def test_receivers_are_found_in_text_and_json_alike() -> None:
     assert listsignals.receivers_named(f"        {path} #12\n") == {path: 1}
     assert listsignals.receivers_named(f'{{"path": "{path}", "name": "x"}}') == {path: 1}
     assert not listsignals.receivers_named("bench_app_007.signals.note_saved")
+
+
+# --- admin: render time of the signal receivers page (issue 7) -----------------------------
+
+ADMIN_LINE = re.compile(
+    r"^admin: ratio \d+\.\d{3} \(goal <= 50, not judged: --quick figures are not "
+    r"meaningful\) - 50 receivers [\d.]+ [mu]?s vs 10 receivers [\d.]+ [mu]?s, min of 2 runs "
+    r"each$",
+    re.MULTILINE,
+)
+
+
+def test_admin_quick_run_times_each_size_after_checking_the_page_lists_everything() -> None:
+    result = admin_page.run(quick=True)
+
+    details = "\n".join(result.details)
+    assert result.name == "admin"
+    assert result.quick
+    assert result.subject > 0
+    for size in (0, 10, 20, 50):
+        assert re.search(rf"^{size} receivers: [\d.]+ [mu]?s \([\d,]+ rows, ", details, re.M)
+    assert "ratio 50 / 20: " in details
+    assert ADMIN_LINE.search(result.line()), result.line()
+
+
+def test_python_m_benchmarks_quick_admin_prints_the_ratio_line() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "admin"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert ADMIN_LINE.search(completed.stdout), completed.stdout
+
+
+def test_the_admin_check_fails_when_the_page_leaves_receivers_out() -> None:
+    measurement = admin_page.Measurement(
+        receivers=10, listed=43, rows=42, page_bytes=1, cpu=[], wall=[]
+    )
+
+    with pytest.raises(BenchmarkError, match="the page has 42 receiver rows for the 43 "):
+        admin_page.check_complete(measurement, 10)
+
+
+def test_the_admin_check_fails_when_the_snapshot_misses_generated_receivers() -> None:
+    measurement = admin_page.Measurement(
+        receivers=9, listed=42, rows=42, page_bytes=1, cpu=[], wall=[]
+    )
+
+    with pytest.raises(BenchmarkError, match="the snapshot lists 9 of the 10 generated"):
+        admin_page.check_complete(measurement, 10)

@@ -11,14 +11,20 @@ A pure read of ``signalkit.registry.snapshot()``: it imports, connects and write
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from signalkit.registry import Problem, ReceiverInfo, Registry, SignalInfo, snapshot
+from signalkit.presentation import (
+    count,
+    duplicated_ids,
+    informational_flags,
+    keep,
+    location,
+    problem_flags,
+)
+from signalkit.registry import Problem, ReceiverInfo, Registry, snapshot
 
 FORMATS = ("text", "json", "vim")
 
@@ -104,11 +110,11 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         if options["async_only"]:
-            selected = _keep(selected, lambda receiver: receiver.is_async, drop_empty=True)
+            selected = keep(selected, lambda receiver: receiver.is_async, drop_empty=True)
         # Dead receivers are hidden from the listing, never from --check.
         shown = selected
         if not options["include_dead"] and not all(r.alive for r in selected.receivers):
-            shown = _keep(selected, lambda receiver: receiver.alive, drop_empty=False)
+            shown = keep(selected, lambda receiver: receiver.alive, drop_empty=False)
         # json reports the problems of what it shows, in to_dict(); text counts them.
         wants_problems = options["check"] or options["format"] == "text"
         problems = selected.problems() if wants_problems else []
@@ -144,17 +150,17 @@ class Command(BaseCommand):
         selected: Registry,
         problems: list[Problem],
     ) -> None:
-        duplicated = {id(r) for group in selected.duplicates() for r in group}
+        duplicated = duplicated_ids(selected)
         for path, receivers in groups:
-            count = _count(len(receivers), "receiver") if receivers else "no receivers"
-            self.stdout.write(f"{self.style.MIGRATE_HEADING(path)} ({count})")
+            size = count(len(receivers), "receiver") if receivers else "no receivers"
+            self.stdout.write(f"{self.style.MIGRATE_HEADING(path)} ({size})")
             for receiver in receivers:
                 self.write_receiver(receiver, duplicated)
             self.stdout.write("")
         if shown.pending:
             self.stdout.write(
                 f"{self.style.WARNING('Pending')}: waiting for a sender model that is not "
-                f"installed ({_count(len(shown.pending), 'receiver')})"
+                f"installed ({count(len(shown.pending), 'receiver')})"
             )
             for receiver in shown.pending:
                 self.write_receiver(receiver, duplicated)
@@ -166,8 +172,8 @@ class Command(BaseCommand):
         title = style.MIGRATE_LABEL(receiver.path)
         if receiver.kind not in {"function", "lambda", "dead"}:
             title += f" ({receiver.kind})"
-        flags = [style.SQL_COLTYPE(flag) for flag in _informational_flags(receiver)]
-        flags += [style.ERROR(flag) for flag in _problem_flags(receiver, duplicated)]
+        flags = [style.SQL_COLTYPE(flag) for flag in informational_flags(receiver)]
+        flags += [style.ERROR(flag) for flag in problem_flags(receiver, duplicated)]
         if flags:
             title += f" [{', '.join(flags)}]"
         self.stdout.write(f"  {title}")
@@ -179,7 +185,7 @@ class Command(BaseCommand):
                 for flag in receiver.sender_flags
             ]
             sender += f" ({', '.join(sender_flags)})"
-        details = [f"app {receiver.app or '-'}", f"sender {sender}", _location(receiver)]
+        details = [f"app {receiver.app or '-'}", f"sender {sender}", location(receiver)]
         if receiver.pending:
             details.insert(0, f"signal {receiver.signal_path}")
         self.stdout.write("      " + ", ".join(details))
@@ -188,13 +194,13 @@ class Command(BaseCommand):
         self, shown: Registry, listed: int, selected: Registry, problems: list[Problem]
     ) -> None:
         summary = (
-            f"{_count(len(shown.receivers), 'receiver')} on {_count(listed, 'signal')}, "
-            f"{len(shown.pending)} pending, {_count(len(problems), 'problem')}"
+            f"{count(len(shown.receivers), 'receiver')} on {count(listed, 'signal')}, "
+            f"{len(shown.pending)} pending, {count(len(problems), 'problem')}"
         )
         hidden = len(selected.receivers) - len(shown.receivers)
         if hidden:
             them = "it" if hidden == 1 else "them"
-            summary += f"; {_count(hidden, 'dead receiver')} hidden (--include-dead shows {them})"
+            summary += f"; {count(hidden, 'dead receiver')} hidden (--include-dead shows {them})"
         if problems:
             summary += "; --check lists the problems"
         style = self.style.WARNING if problems else self.style.SUCCESS
@@ -207,54 +213,13 @@ class Command(BaseCommand):
         if not problems:
             self.stderr.write("No problems found.", style_func=style.SUCCESS)
             return
-        self.stderr.write(f"{_count(len(problems), 'problem')} found:", style_func=style.WARNING)
+        self.stderr.write(f"{count(len(problems), 'problem')} found:", style_func=style.WARNING)
         for problem in problems:
-            where = _location(problem.receiver)
+            where = location(problem.receiver)
             prefix = f"{where}: " if problem.receiver.file else ""
             self.stderr.write(
                 f"  {prefix}{style.ERROR(problem.kind)}: {problem.message}", style_func=_plain
             )
-
-
-def _keep(
-    registry: Registry, keep: Callable[[ReceiverInfo], bool], *, drop_empty: bool
-) -> Registry:
-    """``registry`` with only the receivers ``keep`` accepts (as ``Registry.filter`` does)."""
-    signals = [
-        SignalInfo(info.path, info.name, info.signal, [r for r in info.receivers if keep(r)])
-        for info in registry.signals
-    ]
-    if drop_empty:
-        signals = [info for info in signals if info.receivers]
-    return Registry(signals, [r for r in registry.pending if keep(r)])
-
-
-def _informational_flags(receiver: ReceiverInfo) -> list[str]:
-    flags = []
-    if receiver.is_async:
-        flags.append("async")
-    if not receiver.weak:
-        flags.append("strong")
-    if receiver.dispatch_uid is not None:
-        flags.append(f"uid={_uid(receiver.dispatch_uid)}")
-    return flags
-
-
-def _problem_flags(receiver: ReceiverInfo, duplicated: set[int]) -> list[str]:
-    flags = []
-    if not receiver.alive:
-        flags.append("dead")
-    if receiver.accepts_kwargs is False:
-        flags.append("no **kwargs")
-    if id(receiver) in duplicated:
-        flags.append("DUPLICATE")
-    if receiver.pending:
-        flags.append("pending")
-    return flags
-
-
-def _uid(uid: Hashable) -> str:
-    return uid if isinstance(uid, str) else repr(uid)
 
 
 def _vim_lines(registry: Registry) -> list[str]:
@@ -263,25 +228,6 @@ def _vim_lines(registry: Registry) -> list[str]:
         for receiver in [*registry.receivers, *registry.pending]
         if receiver.file and receiver.line is not None
     ]
-
-
-def _location(receiver: ReceiverInfo) -> str:
-    if not receiver.file:
-        return "no Python source"
-    return f"{_relative(receiver.file)}:{receiver.line}"
-
-
-def _relative(path: str) -> str:
-    """``path`` relative to the working directory when it is inside it, for reading."""
-    try:
-        relative = os.path.relpath(path)
-    except ValueError:  # on another drive (Windows)
-        return path
-    return path if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _plain(text: str) -> str:

@@ -1,0 +1,119 @@
+"""How receivers are described to people, shared by ``listsignals`` and the admin page.
+
+Both show the same flags with the same words and the same ``file:line``::
+
+    >>> informational_flags(receiver)
+    ['async', 'strong', 'uid=shop.welcome']
+    >>> location(receiver)
+    'shop/signals.py:12'
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Hashable
+
+from signalkit.registry import ReceiverInfo, Registry, SignalInfo
+
+__all__ = [
+    "count",
+    "duplicated_ids",
+    "format_uid",
+    "informational_flags",
+    "keep",
+    "location",
+    "problem_flags",
+    "readable_path",
+    "relative_path",
+]
+
+
+def keep(
+    registry: Registry, accept: Callable[[ReceiverInfo], bool], *, drop_empty: bool
+) -> Registry:
+    """``registry`` with only the receivers ``accept`` keeps (as ``Registry.filter`` does).
+
+    With ``drop_empty``, signals left without receivers are dropped too.
+    """
+    signals = [
+        SignalInfo(info.path, info.name, info.signal, [r for r in info.receivers if accept(r)])
+        for info in registry.signals
+    ]
+    if drop_empty:
+        signals = [info for info in signals if info.receivers]
+    return Registry(signals, [r for r in registry.pending if accept(r)])
+
+
+def duplicated_ids(registry: Registry) -> set[int]:
+    """``id()`` of every receiver in one of ``registry.duplicates()``' groups."""
+    return {id(receiver) for group in registry.duplicates() for receiver in group}
+
+
+def informational_flags(receiver: ReceiverInfo) -> list[str]:
+    """Flags that describe a connection: ``async``, ``strong`` (not weak), ``uid=...``."""
+    flags = []
+    if receiver.is_async:
+        flags.append("async")
+    if not receiver.weak:
+        flags.append("strong")
+    if receiver.dispatch_uid is not None:
+        flags.append(f"uid={format_uid(receiver.dispatch_uid)}")
+    return flags
+
+
+def problem_flags(receiver: ReceiverInfo, duplicated: set[int]) -> list[str]:
+    """Flags that say something is wrong: ``dead``, ``no **kwargs``, ``DUPLICATE``,
+    ``pending``. ``duplicated`` is :func:`duplicated_ids` of the registry shown.
+    """
+    flags = []
+    if not receiver.alive:
+        flags.append("dead")
+    if receiver.accepts_kwargs is False:
+        flags.append("no **kwargs")
+    if id(receiver) in duplicated:
+        flags.append("DUPLICATE")
+    if receiver.pending:
+        flags.append("pending")
+    return flags
+
+
+def format_uid(uid: Hashable) -> str:
+    """A dispatch_uid as written: a string as it is, anything else as its repr."""
+    return uid if isinstance(uid, str) else repr(uid)
+
+
+def location(receiver: ReceiverInfo) -> str:
+    """``file:line`` of the receiver's source, relative when under the working directory."""
+    if not receiver.file:
+        return "no Python source"
+    return f"{relative_path(receiver.file)}:{receiver.line}"
+
+
+def relative_path(path: str) -> str:
+    """``path`` relative to the working directory when it is inside it, for reading."""
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # on another drive (Windows)
+        return path
+    return path if relative == os.pardir or relative.startswith(os.pardir + os.sep) else relative
+
+
+def readable_path(path: str) -> str:
+    """``path`` relative to the working directory, else to its ``sys.path`` entry.
+
+    ``/srv/venv/lib/python3.12/site-packages/django/db/__init__.py`` reads
+    ``django/db/__init__.py``: the import path, which is what a person looks for.
+    """
+    relative = relative_path(path)
+    if relative != path:
+        return relative
+    roots = [root for root in sys.path if root and path.startswith(os.path.join(root, ""))]
+    if not roots:
+        return path
+    return os.path.relpath(path, max(roots, key=len))
+
+
+def count(number: int, noun: str) -> str:
+    """``count(1, "receiver")`` is ``'1 receiver'``; ``count(2, ...)``: ``'2 receivers'``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -1,0 +1,186 @@
+"""The "Signal receivers" admin page in a real browser: Playwright driving Debian's chromium.
+
+Run only with ``SIGNALKIT_BROWSER_TESTS=1`` and chromium installed (``apt-get install
+chromium``; Playwright's own browser downloads are not used). Each test saves a
+screenshot in its ``tmp_path``.
+
+Playwright's sync API runs an event loop in the test's thread, where Django refuses ORM
+calls (SynchronousOnlyOperation): users are created before the browser starts, and the
+browser is closed before pytest-django flushes the database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.util import find_spec
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from signalkit.registry import snapshot
+from tests.factories import ReceiversViewerFactory
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+    from pytest_django.live_server_helper import LiveServer
+
+ENABLE = "SIGNALKIT_BROWSER_TESTS"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+USERNAME, PASSWORD = "viewer", "password"  # tests.factories.UserFactory's password
+
+
+def _skip_reason() -> str | None:
+    if os.environ.get(ENABLE) != "1":
+        return f"browser tests are off: set {ENABLE}=1 to run them (needs chromium)"
+    if not Path(CHROMIUM).is_file():
+        return (
+            f"{ENABLE}=1 but chromium is missing: no chromium on PATH nor at "
+            f"/usr/bin/chromium (apt-get install chromium)"
+        )
+    if find_spec("playwright") is None:
+        return f'{ENABLE}=1 but playwright is not installed: python -m pip install -e ".[browser]"'
+    return None
+
+
+SKIP_REASON = _skip_reason()
+pytestmark = [
+    pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or ""),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def viewer() -> None:
+    """Staff with signalkit.view_receiver, created before any browser starts."""
+    ReceiversViewerFactory(username=USERNAME)
+
+
+@contextmanager
+def logged_in_page(
+    live_server: LiveServer, *, width: int = 1280, height: int = 900, dark: bool = False
+) -> Iterator[Page]:
+    """A chromium page, logged in to the admin through its login form."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(
+                viewport={"width": width, "height": height},
+                color_scheme="dark" if dark else "light",
+            )
+            page = context.new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"{live_server.url}/admin/")
+            page.fill("#id_username", USERNAME)
+            page.fill("#id_password", PASSWORD)
+            page.click("#login-form [type=submit]")
+            page.wait_for_url(f"{live_server.url}/admin/")
+            yield page
+        finally:
+            browser.close()
+
+
+def listed_paths(page: Page) -> list[str]:
+    return [text.strip() for text in page.locator("tr.sk-receiver code.sk-path").all_inner_texts()]
+
+
+def luminance(css_colour: str) -> float:
+    """Relative brightness 0 (black) .. 1 (white) of ``rgb(r, g, b)`` / ``rgba(...)``."""
+    red, green, blue = (int(v) for v in re.findall(r"\d+", css_colour)[:3])
+    return (0.2126 * red + 0.7152 * green + 0.0722 * blue) / 255
+
+
+def computed(page: Page, selector: str, prop: str) -> str:
+    return str(
+        page.locator(selector).first.evaluate(
+            f"element => getComputedStyle(element).getPropertyValue({prop!r})"
+        )
+    )
+
+
+@pytest.mark.usefixtures("viewer")
+def test_a_viewer_finds_the_page_filters_by_app_and_searches_a_receiver(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    # Django's own receivers: the example shop's may change, these stay.
+    auth = [r.path for r in snapshot().receivers if r.app == "auth"]
+    screenshot = tmp_path / "admin-receivers.png"
+
+    with logged_in_page(live_server) as page:
+        page.get_by_role("link", name="Signal receivers", exact=True).click()
+        page.wait_for_url("**/admin/signalkit/receiver/")
+        heading = page.locator("#content h1").inner_text()
+        everything = len(listed_paths(page))
+
+        page.locator("#changelist-filter details[data-filter-title=app]").get_by_role(
+            "link", name="auth", exact=True
+        ).click()
+        page.wait_for_url("**/admin/signalkit/receiver/?app=auth")
+        by_app = listed_paths(page)
+        apps_shown = set(page.locator("tr.sk-receiver td.sk-col-app").all_inner_texts())
+
+        page.fill("#searchbar", "update_LAST")
+        page.press("#searchbar", "Enter")
+        page.wait_for_url("**/admin/signalkit/receiver/?q=update_LAST&app=auth")
+        found = listed_paths(page)
+        count = page.locator("#changelist-search .quiet").inner_text()
+        page.screenshot(path=str(screenshot), full_page=True)
+
+    assert heading == "Signal receivers"
+    assert everything == len(snapshot().receivers)
+    assert by_app == auth
+    assert apps_shown == {"auth"}
+    assert found == ["django.contrib.auth.models.update_last_login"]
+    assert count.startswith("1 of ")
+    assert screenshot.stat().st_size > 10_000
+
+
+@pytest.mark.usefixtures("viewer")
+def test_in_dark_mode_the_page_takes_the_admins_dark_colours(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    with logged_in_page(live_server, dark=True) as page:
+        page.goto(f"{live_server.url}/admin/signalkit/receiver/")
+        body = computed(page, "body", "background-color")
+        header_row = computed(page, "tr.sk-signal th", "background-color")
+        receiver = computed(page, "tr.sk-receiver code.sk-path", "color")
+        flag = computed(page, "#sk-receivers .sk-legend .sk-flag", "background-color")
+        page.screenshot(path=str(tmp_path / "admin-receivers-dark.png"), full_page=True)
+
+    assert luminance(body) < 0.2, body
+    assert luminance(header_row) < 0.3, header_row
+    assert luminance(flag) < 0.2, flag
+    assert luminance(receiver) > 0.7, receiver
+
+
+@pytest.mark.usefixtures("viewer")
+def test_on_a_narrow_screen_the_page_fits_without_scrolling_sideways(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    with logged_in_page(live_server, width=390, height=844) as page:
+        page.goto(f"{live_server.url}/admin/signalkit/receiver/")
+        widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        column_names_shown = page.locator("#sk-result-list thead").is_visible()
+        table_bottom = page.locator("#sk-result-list").bounding_box()
+        filters_top = page.locator("#changelist-filter").bounding_box()
+        page.screenshot(path=str(tmp_path / "admin-receivers-narrow.png"), full_page=True)
+
+    assert widths[0] <= widths[1], widths
+    assert not column_names_shown  # each value is labelled instead
+    assert table_bottom is not None
+    assert filters_top is not None
+    assert filters_top["y"] >= table_bottom["y"] + table_bottom["height"]
