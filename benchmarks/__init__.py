@@ -20,4 +20,6 @@ BENCHMARKS: dict[str, str] = {
     "registry": "benchmarks.registry_scaling",
     "listsignals": "benchmarks.listsignals",
     "admin": "benchmarks.admin_page",
+    "backfill": "benchmarks.profile_backfill",
+    "stock": "benchmarks.stock",
 }

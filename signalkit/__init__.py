@@ -16,6 +16,7 @@ __version__ = "0.1.0.dev0"
 _EXPORTS = {
     "ALL": "signalkit.muting",
     "AutodiscoveryError": "signalkit.discovery",
+    "InsufficientStock": "signalkit.mixins.stock",
     "SignalCall": "signalkit.recording",
     "SignalRecorder": "signalkit.recording",
     "autodiscover": "signalkit.discovery",
@@ -26,6 +27,7 @@ _EXPORTS = {
 __all__ = [
     "ALL",
     "AutodiscoveryError",
+    "InsufficientStock",
     "SignalCall",
     "SignalRecorder",
     "__version__",
@@ -36,6 +38,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from signalkit.discovery import AutodiscoveryError, autodiscover
+    from signalkit.mixins.stock import InsufficientStock
     from signalkit.muting import ALL, muted_signals
     from signalkit.recording import SignalCall, SignalRecorder, record_signals
 

@@ -9,6 +9,10 @@
                     ``AUTH_USER_MODEL`` names another), which never sends.
 ``signalkit.W005``  A weakly connected function that was garbage collected (a closure
                     or lambda): it never runs. Dead bound methods are not reported.
+``signalkit.E001``  ``StockMovementMixin``: ``Stock.stock_field`` is not a numeric field
+                    of the stocked model.
+``signalkit.W006``  ``StockMovementMixin``: the default manager does not make
+                    ``StockMovementQuerySet`` objects, so its bulk writes skip the stock.
 =================  ===========================================================
 
 Lazy ``"app.Model"`` senders that never resolved are Django's own ``signals.E001``.
@@ -17,6 +21,7 @@ Lazy ``"app.Model"`` senders that never resolved are Django's own ``signals.E001
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -52,9 +57,27 @@ def check_receivers(
 def register_checks() -> None:
     """Register the checks (Django keeps a set: registering again changes nothing)."""
     register(check_receivers, Tags.signals)
+    register(check_stock_models, Tags.models)
 
 
 def _located(receiver: ReceiverInfo) -> str:
     if receiver.file and receiver.line:
         return f"{receiver.path} ({receiver.file}:{receiver.line})"
     return str(receiver.path)
+
+
+def check_stock_models(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """``signalkit.E001`` and ``signalkit.W006`` on models using ``StockMovementMixin``.
+
+    E001: ``Stock.stock_field`` is not a numeric field of the stocked model. W006: the
+    default manager's querysets are not ``StockMovementQuerySet`` objects, so its
+    ``bulk_create()`` and ``update()`` change orders without moving the stock. Nothing is
+    imported when no model uses the mixin.
+    """
+    stock = sys.modules.get("signalkit.mixins.stock")
+    if stock is None:
+        return []
+    messages: list[CheckMessage] = stock.check_stock_models(app_configs, **kwargs)
+    return messages

@@ -16,7 +16,7 @@ from example_project.users.models import Profile
 
 
 class UserFactory(DjangoModelFactory):
-    """A user; ``users.signals.create_profile`` gives it a profile."""
+    """A user; its ``users.Profile`` comes with it (AutoProfileMixin)."""
 
     class Meta:
         model = settings.AUTH_USER_MODEL
@@ -71,6 +71,8 @@ class ProductFactory(DjangoModelFactory):
 
 
 class OrderFactory(DjangoModelFactory):
+    """A guest's order; creating it takes ``quantity`` out of the product's stock."""
+
     class Meta:
         model = Order
 
@@ -129,3 +131,19 @@ class SuperuserFactory(UserFactory):
 
     is_staff = True
     is_superuser = True
+
+
+# --- profiles (issue 5): users the profile receiver never saw ---------------------------------
+
+
+class UserWithoutProfileFactory(UserFactory):
+    """A user inserted with ``bulk_create()``, so no ``post_save`` and no profile: like the
+    users that predate the profile model, or that a script inserted in bulk."""
+
+    class Meta:
+        django_get_or_create = ()
+
+    @classmethod
+    def _create(cls, model_class: type[Any], *args: Any, **kwargs: Any) -> Any:
+        manager = model_class._default_manager
+        return manager.bulk_create([model_class(*args, **kwargs)])[0]

@@ -16,6 +16,7 @@ import django
 import pytest
 
 from benchmarks import admin_page, listsignals, registry_scaling, startup
+from benchmarks import stock as stock_benchmark
 from benchmarks.project import Project, ReceiversProject, generate
 from benchmarks.result import BenchmarkError, Result
 from benchmarks.runner import main
@@ -350,3 +351,143 @@ def test_the_admin_check_fails_when_the_snapshot_misses_generated_receivers() ->
 
     with pytest.raises(BenchmarkError, match="the snapshot lists 9 of the 10 generated"):
         admin_page.check_complete(measurement, 10)
+
+
+# --- backfill (issue 5): Profile.backfill() against a get_or_create loop ---------------------
+
+BACKFILL_LINE = re.compile(
+    r"^backfill: ratio \d+\.\d{3} \(goal <= 0\.05, not judged: --quick figures are not "
+    r"meaningful\) - Profile\.backfill\(\) [\d.]+ m?s vs get_or_create loop [\d.]+ m?s, "
+    r"median of 1 run each$",
+    re.MULTILINE,
+)
+
+
+@pytest.fixture(scope="module")
+def backfill_quick_result() -> Result:
+    from benchmarks import profile_backfill
+
+    return profile_backfill.run(quick=True)
+
+
+def test_backfill_quick_run_returns_a_result_after_checking_every_profile(
+    backfill_quick_result: Result,
+) -> None:
+    details = "\n".join(backfill_quick_result.details)
+
+    assert backfill_quick_result.name == "backfill"
+    assert backfill_quick_result.quick
+    assert "each variant created 300 profiles, one per user (checked)" in details
+    assert BACKFILL_LINE.search(backfill_quick_result.line()), backfill_quick_result.line()
+
+
+def test_backfill_prints_the_queries_of_both_sides(backfill_quick_result: Result) -> None:
+    details = "\n".join(backfill_quick_result.details)
+    found = re.search(
+        r"queries: backfill\(\) (\d+) for 3 batches .* get_or_create loop ([\d,]+) ", details
+    )
+
+    assert found, details
+    backfill_queries, loop_queries = int(found[1]), int(found[2].replace(",", ""))
+    assert backfill_queries <= 3 * 8  # a few per batch of 100 users
+    assert loop_queries >= 300 * 4  # four per user
+
+
+def test_the_backfill_check_fails_when_a_variant_misses_profiles() -> None:
+    from benchmarks import profile_backfill
+
+    measured = {
+        variant: profile_backfill.Measurement(cpu=[1.0], wall=[1.0], queries=1, created=300)
+        for variant in profile_backfill.VARIANTS
+    }
+    measured["loop"] = profile_backfill.Measurement(cpu=[1.0], wall=[1.0], queries=1, created=299)
+
+    with pytest.raises(BenchmarkError, match="the loop variant left 299 of 300 users"):
+        profile_backfill.check(measured, profile_backfill.QUICK)
+
+
+def test_python_m_benchmarks_quick_backfill_prints_the_ratio_line() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "backfill"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert BACKFILL_LINE.search(completed.stdout), completed.stdout
+
+
+# --- stock: StockMovementMixin against the tutorial receiver -----------------------------------
+
+STOCK_LINE = re.compile(
+    r"^stock: ratio \d+\.\d{3} \(goal <= 1\.2, not judged: --quick figures are not "
+    r"meaningful\) - mixin on (SQLite file|SQLite in memory|PostgreSQL) [\d.]+ [mu]?s vs "
+    r"tutorial receiver on \1 [\d.]+ [mu]?s, median per order of 1 run each$",
+    re.MULTILINE,
+)
+
+
+def test_stock_quick_run_compares_both_variants_on_sqlite_and_says_postgresql_was_skipped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SIGNALKIT_DATABASE_URL", raising=False)
+
+    result = stock_benchmark.run(quick=True)
+
+    details = "\n".join(result.details)
+    assert result.name == "stock"
+    assert result.quick
+    assert STOCK_LINE.search(result.line()), result.line()
+    for database in ("SQLite file", "SQLite in memory"):
+        assert f"{database}: ratio " in details
+        assert f"{database}, mixin: 2 queries per order, in one transaction (BEGIN, " in details
+        assert f"{database}, tutorial: 2 queries per order, each in its own autocommit" in details
+    assert "PostgreSQL: skipped - set SIGNALKIT_DATABASE_URL=postgresql://" in details
+
+
+def stock_measurement(**tutorial: int) -> stock_benchmark.Measurement:
+    def variant(**changes: int) -> stock_benchmark.Variant:
+        fields = {"orders_created": 6, "quantity_ordered": 12, "stock_taken": 12, **changes}
+        return stock_benchmark.Variant(
+            wall=[1.0], cpu=[1.0], queries_per_order=2, one_order=["INSERT x"], **fields
+        )
+
+    return stock_benchmark.Measurement(
+        database="SQLite file",
+        orders_per_run=6,
+        variants={"mixin": variant(), "tutorial": variant(**tutorial)},
+    )
+
+
+def test_the_stock_check_passes_when_both_variants_did_the_same_work() -> None:
+    stock_benchmark.check_same_work(stock_measurement())
+
+
+def test_the_stock_check_fails_when_a_variant_takes_no_stock() -> None:
+    with pytest.raises(BenchmarkError, match="tutorial: 12 units ordered but 0 taken out of stock"):
+        stock_benchmark.check_same_work(stock_measurement(stock_taken=0))
+
+
+def test_the_stock_check_fails_when_the_variants_create_different_orders() -> None:
+    with pytest.raises(BenchmarkError, match="created different numbers of orders"):
+        stock_benchmark.check_same_work(stock_measurement(orders_created=5))
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://postgres@127.0.0.1:5432/x", "postgresql://postgres@127.0.0.1:5432/x"),
+        ("postgres://u@h/x", "postgres://u@h/x"),
+        ("sqlite:////tmp/x.sqlite3", None),
+        ("", None),
+    ],
+)
+def test_the_stock_benchmark_uses_postgresql_only_when_the_url_names_it(
+    monkeypatch: pytest.MonkeyPatch, url: str, expected: str | None
+) -> None:
+    monkeypatch.setenv("SIGNALKIT_DATABASE_URL", url)
+
+    assert stock_benchmark.postgres_url() == expected

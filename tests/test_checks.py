@@ -107,11 +107,13 @@ def test_each_problem_fails_manage_py_check_at_warning_level(
 
 
 def test_a_receiver_of_the_user_model_is_warned_when_the_user_model_is_swapped() -> None:
-    # The example's create_profile listens to settings.AUTH_USER_MODEL, resolved at connect.
+    # The example's profile receiver listens to settings.AUTH_USER_MODEL, resolved at connect.
     with override_settings(**SWAPPED):
         objects = [w.obj for w in check_receivers() if w.id == "signalkit.W004"]
 
-    assert any("example_project.users.signals.create_profile" in str(o) for o in objects)
+    assert any(
+        "example_project.users.models.Profile.auto_create_receiver" in str(o) for o in objects
+    )
 
 
 def test_a_warning_names_the_receiver_and_where_it_is_defined(probe: Signal) -> None:

@@ -51,6 +51,21 @@ def test_running_demo_twice_duplicates_nothing() -> None:
 
 
 @pytest.mark.django_db
+def test_demo_orders_take_their_quantities_out_of_stock_once() -> None:
+    run_demo()
+    run_demo()
+
+    stock = dict(Product.objects.values_list("name", "quantity"))
+    assert stock == {
+        "Espresso beans 1 kg": 38,
+        "Green tea 100 g": 25,
+        "Moka pot": 9,
+        "Gift box": 2,
+    }
+    assert all(order.customer is not None for order in Order.objects.all())
+
+
+@pytest.mark.django_db
 def test_demo_creates_the_admin_superuser() -> None:
     run_demo()
 

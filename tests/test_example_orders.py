@@ -8,9 +8,11 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from example_project.orders.confirmation import confirm_order
 from example_project.orders.models import Order
 from example_project.orders.signals import order_confirmed
-from tests.factories import OrderFactory, ProductFactory
+from example_project.products.models import Product
+from tests.factories import OrderFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +32,14 @@ def confirmations() -> Iterator[list[Order]]:
 
 def confirm_url(order: Order) -> str:
     return reverse("orders:confirm", args=[order.pk])
+
+
+def place_url(product: Product) -> str:
+    return reverse("orders:place", args=[product.pk])
+
+
+def stock(product: Product) -> int:
+    return Product.objects.values_list("quantity", flat=True).get(pk=product.pk)
 
 
 def test_posting_to_confirm_marks_the_order_confirmed(client: Client) -> None:
@@ -92,15 +102,34 @@ def test_confirming_without_a_csrf_token_is_forbidden() -> None:
     assert not order.confirmed
 
 
-def test_confirming_an_order_takes_its_quantity_out_of_stock(client: Client) -> None:
+def test_confirming_an_order_leaves_its_stock_alone(client: Client) -> None:
+    product = ProductFactory(quantity=10)
+    order = OrderFactory(product=product, quantity=3)  # placing it took the stock
+    assert stock(product) == 7
+
+    client.post(confirm_url(order))
+
+    assert stock(product) == 7
+
+
+def test_confirming_an_order_counts_its_units_sold_once(client: Client) -> None:
     product = ProductFactory(quantity=10)
     order = OrderFactory(product=product, quantity=3)
 
     client.post(confirm_url(order))
     client.post(confirm_url(order))
 
-    product.refresh_from_db()
-    assert product.quantity == 7
+    assert Product.objects.get(pk=product.pk).units_sold == 3
+
+
+def test_units_sold_adds_up_in_the_database_not_in_python() -> None:
+    product = ProductFactory(quantity=10)
+    order = OrderFactory(product=product, quantity=2)
+    Product.objects.filter(pk=product.pk).update(units_sold=5)  # product.units_sold is 0
+
+    confirm_order(order)
+
+    assert Product.objects.get(pk=product.pk).units_sold == 7
 
 
 def test_a_failing_receiver_is_logged_and_the_confirmation_still_succeeds(
@@ -125,12 +154,11 @@ def test_a_failing_receiver_is_logged_and_the_confirmation_still_succeeds(
     assert f"order {order.pk}" in record.getMessage()
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], RuntimeError)
-    product.refresh_from_db()
-    assert product.quantity == 7  # the other receivers still ran
+    assert Product.objects.get(pk=product.pk).units_sold == 3  # the other receivers still ran
 
 
 def test_the_shop_page_lists_products_with_their_stock_and_orders(client: Client) -> None:
-    order = OrderFactory(product=ProductFactory(name="Moka pot", quantity=4))
+    order = OrderFactory(product=ProductFactory(name="Moka pot", quantity=5), quantity=1)
 
     response = client.get(reverse("orders:index"))
 
@@ -154,3 +182,118 @@ def test_the_admin_action_confirms_orders_and_sends_order_confirmed(
     assert [sent.pk for sent in confirmations] == [pending.pk]
     pending.refresh_from_db()
     assert pending.confirmed
+
+
+# --- placing an order from the shop page ------------------------------------------------------
+
+
+def test_placing_an_order_takes_its_quantity_out_of_stock(client: Client) -> None:
+    product = ProductFactory(name="Moka pot", quantity=5)
+
+    response = client.post(place_url(product), {"quantity": "2"}, follow=True)
+
+    [order] = Order.objects.all()
+    assert (order.product, order.quantity, order.customer) == (product, 2, None)
+    assert stock(product) == 3
+    assert f"Order #{order.pk}: 2 x Moka pot placed." in response.content.decode()
+
+
+def test_placing_an_order_beyond_the_stock_saves_nothing_and_says_what_is_left(
+    client: Client,
+) -> None:
+    product = ProductFactory(name="Moka pot", quantity=1)
+
+    response = client.post(place_url(product), {"quantity": "3"}, follow=True)
+
+    assert Order.objects.count() == 0
+    assert stock(product) == 1
+    assert "Not enough Moka pot: you asked for 3, 1 left." in response.content.decode()
+
+
+@pytest.mark.parametrize("quantity", ["0", "-2", "many"])
+def test_placing_an_order_of_no_units_is_refused(client: Client, quantity: str) -> None:
+    product = ProductFactory(quantity=5)
+
+    response = client.post(place_url(product), {"quantity": quantity}, follow=True)
+
+    assert Order.objects.count() == 0
+    assert "Order at least one." in response.content.decode()
+
+
+def test_a_logged_in_user_placing_an_order_is_its_customer(client: Client) -> None:
+    user = UserFactory()
+    client.force_login(user)
+
+    client.post(place_url(ProductFactory(quantity=5)))
+
+    assert Order.objects.get().customer == user
+
+
+def test_get_on_the_place_url_is_not_allowed(client: Client) -> None:
+    response = client.get(place_url(ProductFactory()))
+
+    assert response.status_code == 405
+
+
+def test_the_shop_page_has_an_order_form_per_product(client: Client) -> None:
+    product = ProductFactory()
+
+    response = client.get(reverse("orders:index"))
+
+    assert f'action="{place_url(product)}"'.encode() in response.content
+
+
+# --- the admin --------------------------------------------------------------------------------
+
+
+def test_adding_an_order_in_the_admin_takes_its_stock(admin_client: Client) -> None:
+    product = ProductFactory(quantity=5)
+
+    response = admin_client.post(
+        reverse("admin:orders_order_add"), {"product": product.pk, "quantity": 2}
+    )
+
+    assert response.status_code == 302
+    assert stock(product) == 3
+
+
+def test_the_admin_form_says_when_the_stock_cannot_cover_an_order(admin_client: Client) -> None:
+    product = ProductFactory(name="Moka pot", quantity=2)
+
+    response = admin_client.post(
+        reverse("admin:orders_order_add"), {"product": product.pk, "quantity": 3}
+    )
+
+    assert response.status_code == 200
+    assert "Only 2 more of Moka pot in stock (this needs 3)." in response.content.decode()
+    assert Order.objects.count() == 0
+
+
+def test_the_admin_form_counts_only_the_increase_of_an_existing_order(
+    admin_client: Client,
+) -> None:
+    product = ProductFactory(quantity=5)
+    order = OrderFactory(product=product, quantity=4)  # 1 left
+
+    response = admin_client.post(
+        reverse("admin:orders_order_change", args=[order.pk]),
+        {"product": product.pk, "quantity": 5},
+    )
+
+    assert response.status_code == 302
+    assert stock(product) == 0
+
+
+def test_deleting_orders_with_the_admin_action_gives_their_stock_back(
+    admin_client: Client,
+) -> None:
+    product = ProductFactory(quantity=10)
+    orders = OrderFactory.create_batch(2, product=product, quantity=3)
+
+    admin_client.post(
+        reverse("admin:orders_order_changelist"),
+        {"action": "delete_selected", "_selected_action": [o.pk for o in orders], "post": "yes"},
+    )
+
+    assert Order.objects.count() == 0
+    assert stock(product) == 10

@@ -23,6 +23,13 @@ from signalkit.registry import ReceiverInfo, snapshot
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ANSI = "\x1b["
 DEAD_UID = "listsignals-test-dead"
+# The receiver signalkit's AutoProfileMixin connects for users.Profile, as listed.
+PROFILE_RECEIVER = (
+    "example_project.users.models.Profile.auto_create_receiver"
+    " [uid=signalkit.AutoProfileMixin:users.profile]"
+)
+# What follows the receivers signalkit's StockMovementMixin connects for orders.Order.
+STOCK_UID = " [uid=signalkit.StockMovementMixin:orders.order]"
 
 
 def run_listsignals(*args: str) -> tuple[str, str, int]:
@@ -126,7 +133,8 @@ def test_every_example_receiver_is_listed_by_default() -> None:
 
     assert code == 0
     assert len(example) >= 9
-    assert {line.strip() for line in receiver_lines(stdout)} >= set(example)
+    # A line is the path, then flags such as " [uid=...]".
+    assert {line.strip().split(" [")[0] for line in receiver_lines(stdout)} >= set(example)
 
 
 def test_a_signal_heading_shows_its_dotted_path_and_receiver_count() -> None:
@@ -209,7 +217,7 @@ def test_app_keeps_only_the_receivers_defined_in_that_app() -> None:
     stdout, _, _ = run_listsignals("--app", "products")
 
     listed = [line.strip() for line in receiver_lines(stdout)]
-    assert "example_project.products.signals.decrement_stock" in listed
+    assert "example_project.products.signals.count_units_sold" in listed
     assert all(path.startswith("example_project.products.") for path in listed)
 
 
@@ -217,7 +225,8 @@ def test_app_repeated_keeps_the_receivers_of_either_app() -> None:
     stdout, _, _ = run_listsignals("--app", "users", "--app", "blog")
 
     assert [line.strip() for line in receiver_lines(stdout)] == [
-        "example_project.users.signals.create_profile",
+        PROFILE_RECEIVER,  # for auth.User
+        PROFILE_RECEIVER,  # for its proxy registry_app.StaffUser
         "example_project.blog.signals.notify_post_author",
     ]
 
@@ -226,6 +235,7 @@ def test_signal_by_name_keeps_only_that_signal() -> None:
     stdout, _, _ = run_listsignals("--signal", "pre_save")
 
     assert [line.strip() for line in receiver_lines(stdout)] == [
+        f"signalkit.mixins.stock.move_stock_before_save{STOCK_UID}",
         "example_project.products.signals.stamp_price_change",
         "example_project.products.signals.refresh_tag_names_on_save",
     ]
@@ -235,7 +245,8 @@ def test_signal_by_dotted_path_keeps_only_that_signal() -> None:
     stdout, _, _ = run_listsignals("--signal", "django.db.models.signals.post_delete")
 
     assert [line.strip() for line in receiver_lines(stdout)] == [
-        "example_project.products.signals.refresh_tag_names_on_delete"
+        f"signalkit.mixins.stock.restock_after_delete{STOCK_UID}",
+        "example_project.products.signals.refresh_tag_names_on_delete",
     ]
 
 
@@ -243,7 +254,9 @@ def test_signal_repeated_keeps_either_signal() -> None:
     stdout, _, _ = run_listsignals("--signal", "pre_delete", "--signal", "post_delete")
 
     assert [line.strip() for line in receiver_lines(stdout)] == [
+        f"signalkit.mixins.stock.note_restock_before_delete{STOCK_UID}",
         "example_project.products.signals.note_products_of_deleted_tag",
+        f"signalkit.mixins.stock.restock_after_delete{STOCK_UID}",
         "example_project.products.signals.refresh_tag_names_on_delete",
     ]
 
@@ -253,16 +266,16 @@ def test_sender_keeps_receivers_of_that_model_and_of_any_sender() -> None:
 
     listed = [line.strip() for line in receiver_lines(stdout)]
     assert "example_project.products.signals.refresh_tag_names_on_rename" in listed
-    assert "example_project.products.signals.decrement_stock" in listed  # any sender
+    assert "example_project.products.signals.count_units_sold" in listed  # any sender
     assert "example_project.products.signals.stamp_price_change" not in listed  # Product
-    assert "example_project.users.signals.create_profile" not in listed  # auth.User
+    assert PROFILE_RECEIVER not in listed  # auth.User
 
 
 def test_sender_repeated_keeps_receivers_of_either_model() -> None:
     stdout, _, _ = run_listsignals("--sender", "auth.User", "--sender", "blog.Comment")
 
     listed = [line.strip() for line in receiver_lines(stdout)]
-    assert "example_project.users.signals.create_profile" in listed
+    assert PROFILE_RECEIVER in listed
     assert "example_project.blog.signals.notify_post_author" in listed
     assert "example_project.products.signals.refresh_tag_names_on_rename" not in listed
 
@@ -283,7 +296,7 @@ def test_app_and_sender_together_keep_that_apps_receivers_for_that_model() -> No
     assert [line.strip() for line in receiver_lines(stdout)] == [
         "example_project.products.signals.stamp_price_change",
         "example_project.products.signals.refresh_tag_names_on_save",
-        "example_project.products.signals.decrement_stock",
+        "example_project.products.signals.count_units_sold",
     ]
 
 
@@ -375,13 +388,13 @@ def test_vim_prints_one_file_line_signal_receiver_line_per_receiver() -> None:
 
 
 def test_vim_line_points_at_the_receivers_source() -> None:
-    decrement = receiver_named("example_project.products.signals.decrement_stock")
+    count = receiver_named("example_project.products.signals.count_units_sold")
 
     stdout, _, _ = run_listsignals("--format", "vim", "--signal", "order_confirmed")
 
     assert stdout.splitlines() == [
-        f"{decrement.file}:{decrement.line}: example_project.orders.signals.order_confirmed "
-        f"example_project.products.signals.decrement_stock"
+        f"{count.file}:{count.line}: example_project.orders.signals.order_confirmed "
+        f"example_project.products.signals.count_units_sold"
     ]
 
 
@@ -516,7 +529,7 @@ def test_check_exits_0_and_says_so_when_there_is_no_problem() -> None:
 
     assert code == 0
     assert stderr == "No problems found.\n"
-    assert "example_project.products.signals.decrement_stock" in stdout
+    assert "example_project.products.signals.count_units_sold" in stdout
 
 
 @pytest.mark.usefixtures("duplicate")

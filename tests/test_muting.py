@@ -18,7 +18,6 @@ from django.test.utils import CaptureQueriesContext
 
 from example_project.blog.models import Comment
 from example_project.users.models import Profile
-from example_project.users.signals import create_profile
 from signalkit import ALL, gate, muted_signals
 from tests.factories import CommentFactory, PostFactory, UserFactory
 from tests.registry_app.models import StaffUser
@@ -276,7 +275,7 @@ def test_has_listeners_is_false_when_every_remaining_receiver_is_muted(ear: Ear)
 
 @pytest.mark.django_db
 def test_muting_the_profile_receiver_creates_no_profile() -> None:
-    with muted_signals(post_save, receivers=[create_profile]):
+    with muted_signals(post_save, receivers=[Profile.auto_create_receiver]):
         user = User.objects.create_user("quiet")
 
     assert not Profile.objects.filter(user=user).exists()
@@ -610,7 +609,7 @@ def test_a_decorated_factory_creates_without_its_receivers() -> None:
 
 @pytest.mark.django_db
 def test_a_decorated_factory_mutes_its_sub_factories() -> None:
-    @muted_signals(post_save, receivers=[create_profile])
+    @muted_signals(post_save, receivers=[Profile.auto_create_receiver])
     class QuietCommentFactory(CommentFactory):
         pass
 

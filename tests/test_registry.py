@@ -315,7 +315,7 @@ def test_a_receiver_in_an_installed_app_reports_its_app_label() -> None:
         .signal
     )
 
-    assert (receiver.app, receiver.name) == ("products", "decrement_stock")
+    assert (receiver.app, receiver.name) == ("products", "count_units_sold")
 
 
 def test_a_bound_method_is_named_with_its_class(probe: Signal) -> None:

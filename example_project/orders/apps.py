@@ -4,7 +4,8 @@ from django.apps import AppConfig
 
 
 class OrdersConfig(AppConfig):
-    """Orders and the custom ``order_confirmed`` signal.
+    """Orders, which keep the products' stock (signalkit's ``StockMovementMixin``), and the
+    custom ``order_confirmed`` signal.
 
     No ``ready()``: signalkit imports this app's ``signals.py`` at start-up.
     """

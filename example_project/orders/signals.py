@@ -13,7 +13,9 @@ order_confirmed = Signal()
 
 ``sender``: the ``Order`` class. Keyword arguments: ``order``, the confirmed ``Order``
 (its ``product`` already loaded). Sent with ``send_robust``: a receiver that raises is
-logged and does not stop the others. Example::
+logged and does not stop the others. The order's stock was taken when it was created (its
+``StockMovementMixin``), so receivers never touch the stock; ``products.signals``
+counts the units sold. Example::
 
     @receiver(order_confirmed)
     def thank_customer(sender, order, **kwargs):

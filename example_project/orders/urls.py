@@ -8,5 +8,6 @@ app_name = "orders"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    path("products/<int:product_pk>/order/", views.place, name="place"),
     path("orders/<int:pk>/confirm/", views.confirm, name="confirm"),
 ]

@@ -12,8 +12,8 @@ class TagAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("name", "price", "quantity", "tag_names", "price_updated_at")
+    list_display = ("name", "price", "quantity", "units_sold", "tag_names", "price_updated_at")
     list_filter = ("tags",)
     search_fields = ("name", "description")
     filter_horizontal = ("tags",)
-    readonly_fields = ("tag_names", "price_updated_at")
+    readonly_fields = ("units_sold", "tag_names", "price_updated_at")

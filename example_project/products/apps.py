@@ -4,7 +4,7 @@ from django.apps import AppConfig
 
 
 class ProductsConfig(AppConfig):
-    """Products and tags: pre_save and m2m_changed receivers, the naive stock receiver.
+    """Products and tags: pre_save and m2m_changed receivers, a sales counter.
 
     No ``ready()``: signalkit imports this app's ``signals.py`` at start-up.
     """

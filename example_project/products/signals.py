@@ -1,5 +1,8 @@
-"""The products' receivers: a guarded pre_save, m2m_changed in both directions, and the
-tutorial's naive stock update on ``order_confirmed``.
+"""The products' receivers: a guarded pre_save, m2m_changed in both directions, and a
+sales counter on the orders app's custom ``order_confirmed`` signal.
+
+The stock itself is not kept here: ``orders.Order`` uses signalkit's
+``StockMovementMixin``, whose receivers signalkit connects.
 
 signalkit imports this module at start-up; nothing in the app imports it.
 """
@@ -10,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
@@ -135,19 +139,17 @@ def refresh_tag_names_on_delete(
 
 
 @receiver(order_confirmed)
-def decrement_stock(sender: type[Order], order: Order, **kwargs: Any) -> None:
-    """Take a confirmed order's quantity out of stock: the naive tutorial version.
+def count_units_sold(sender: type[Order], order: Order, **kwargs: Any) -> None:
+    """Add a confirmed order's quantity to its product's ``units_sold``.
 
-    Read-modify-write in Python: two confirmations at once both read the same stock and
-    the second ``save()`` overwrites the first (a lost update); ``save()`` also writes
-    every other field back, undoing a price change made meanwhile. Overselling fails the
-    ``quantity >= 0`` check with an IntegrityError after the order is already confirmed.
-    signalkit's ``StockMovementMixin`` replaces this receiver with one guarded
-    ``UPDATE ... SET quantity = quantity - n WHERE quantity >= n``.
+    One ``UPDATE ... SET units_sold = units_sold + n``: the database adds, so two
+    confirmations at once both count (the tutorial's ``product.units_sold += n;
+    product.save()`` would lose one and write every other field back). The order's
+    stock was already taken when it was placed.
     """
-    product = order.product
-    product.quantity -= order.quantity
-    product.save()
+    Product._base_manager.db_manager(order._state.db).filter(pk=order.product_id).update(
+        units_sold=F("units_sold") + order.quantity
+    )
 
 
 def _product_pks(tag: Tag, using: str) -> list[Any]:

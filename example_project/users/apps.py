@@ -4,9 +4,9 @@ from django.apps import AppConfig
 
 
 class UsersConfig(AppConfig):
-    """User profiles, created by a post_save receiver.
+    """User profiles, created with each user by signalkit's AutoProfileMixin.
 
-    No ``ready()``: signalkit imports this app's ``signals.py`` at start-up.
+    No ``ready()`` and no ``signals.py``: signalkit connects the profile receiver itself.
     """
 
     name = "example_project.users"

@@ -36,10 +36,10 @@ PRODUCTS = [
     ("Gift box", "49.00", 5, ["coffee", "tea", "gift"]),
 ]
 ORDERS = [
-    # product, quantity
-    ("Espresso beans 1 kg", 2),
-    ("Moka pot", 1),
-    ("Gift box", 3),
+    # customer, product, quantity: each order takes its quantity out of the product's stock
+    ("alice", "Espresso beans 1 kg", 2),
+    ("bob", "Moka pot", 1),
+    ("carol", "Gift box", 3),
 ]
 
 
@@ -78,7 +78,7 @@ class Command(BaseCommand):
             "  python manage.py runserver\n"
             "  open http://127.0.0.1:8000/admin/\n"
             f"  user: {options['username']}  password: {password_shown}\n"
-            "The shop page (confirm an order there): http://127.0.0.1:8000/"
+            "The shop page (place and confirm orders there): http://127.0.0.1:8000/"
         )
 
     def ensure_superuser(self, using: str, username: str, password: str, email: str) -> str:
@@ -113,9 +113,9 @@ def load_sample_data(using: str = DEFAULT_DB_ALIAS) -> None:
         if user is None:  # password=None: an unusable password, these users never log in
             fields: dict[str, Any] = {user_model.USERNAME_FIELD: username, "email": email}
             user = manager.create_user(**fields, password=None)
-        # The profile came from users.signals.create_profile; get_or_create covers users
-        # that predate the users app.
-        profile, _ = Profile.objects.using(using).get_or_create(user=user)
+        # AutoProfileMixin created the profile with the user; for_user() covers users that
+        # predate the users app.
+        profile = Profile.for_user(user, using=using)
         if not profile.location:
             profile.location = location
             profile.bio = f"{username.title()} is a regular at the demo shop."
@@ -136,17 +136,19 @@ def load_sample_data(using: str = DEFAULT_DB_ALIAS) -> None:
         product.tags.add(*(tags[tag] for tag in tag_names))  # existing links are skipped
         products[name] = product
 
-    for product_name, quantity in ORDERS:
+    for username, product_name, quantity in ORDERS:
         _first_or_create(
             Order.objects.using(using).all(),
             {"product": products[product_name], "quantity": quantity},
+            customer=users[username],
         )
 
     post, _ = _first_or_create(
         Post.objects.using(using).all(),
-        {"title": "Why our stock never goes negative (soon)"},
+        {"title": "Why our stock never goes negative"},
         author=users["alice"],
-        body="Signals update the stock when an order is confirmed. Try it on the shop page.",
+        body="Every order takes its quantity out of stock with one guarded UPDATE, so two "
+        "orders at once can never sell the last unit twice. Try it on the shop page.",
     )
     # Creating the comment e-mails alice once the transaction commits (console backend).
     _first_or_create(

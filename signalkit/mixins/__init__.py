@@ -1,0 +1,59 @@
+"""Model mixins whose receivers signalkit connects for every model that uses them.
+
+Names are imported lazily: ``import signalkit.mixins`` imports no model, and each mixin's
+module (which defines an abstract model, so needs the app registry) is imported on first
+use, e.g. ``from signalkit.mixins import StockMovementMixin`` in a ``models.py``.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# public name -> module that defines it
+_EXPORTS = {
+    "AutoProfileMixin": "signalkit.mixins.profiles",
+    "BackfillProfiles": "signalkit.mixins.profiles",
+    "StockMovementMixin": "signalkit.mixins.stock",
+    "StockMovementManager": "signalkit.mixins.stock",
+    "StockMovementQuerySet": "signalkit.mixins.stock",
+    "InsufficientStock": "signalkit.mixins.stock",
+    "UntrackedStockChange": "signalkit.mixins.stock",
+    "non_negative_stock_constraint": "signalkit.mixins.stock",
+}
+
+__all__ = [
+    "AutoProfileMixin",
+    "BackfillProfiles",
+    "InsufficientStock",
+    "StockMovementManager",
+    "StockMovementMixin",
+    "StockMovementQuerySet",
+    "UntrackedStockChange",
+    "non_negative_stock_constraint",
+]
+
+if TYPE_CHECKING:
+    from signalkit.mixins.profiles import AutoProfileMixin, BackfillProfiles
+    from signalkit.mixins.stock import (
+        InsufficientStock,
+        StockMovementManager,
+        StockMovementMixin,
+        StockMovementQuerySet,
+        UntrackedStockChange,
+        non_negative_stock_constraint,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'signalkit.mixins' has no attribute {name!r}") from None
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
