@@ -19,7 +19,8 @@ BENCHMARKS: dict[str, str] = {
     "startup": "benchmarks.startup",
     "registry": "benchmarks.registry_scaling",
     "listsignals": "benchmarks.listsignals",
-    "admin": "benchmarks.admin_page",
+    "muting": "benchmarks.muting",
     "backfill": "benchmarks.profile_backfill",
+    "admin": "benchmarks.admin_page",
     "stock": "benchmarks.stock",
 }

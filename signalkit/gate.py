@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Hashable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
@@ -79,20 +80,46 @@ def infrastructure_signals() -> frozenset[Signal]:
     )
 
 
+@dataclass(frozen=True)
+class HeldReceiver:
+    """A receiver named in ``muted_signals(receivers=...)``, without keeping it alive.
+
+    Django knows a receiver by an ``id()``-based key, and a new object may get the id of a
+    collected one: a key only mutes while the receiver it was taken from is alive. The
+    mute does not hold the receiver, so a weakly connected one still dies when dropped.
+    """
+
+    key: Hashable
+    alive: Callable[[], object]
+
+    @classmethod
+    def of(cls, receiver: Callable[..., Any]) -> HeldReceiver:
+        reference: Callable[[], object]
+        try:
+            if hasattr(receiver, "__self__") and hasattr(receiver, "__func__"):
+                reference = weakref.WeakMethod(receiver)
+            else:
+                reference = weakref.ref(receiver)
+        except TypeError:  # not weakly referenceable: hold it
+            reference = lambda: receiver  # noqa: E731
+        return cls(receiver_key(receiver), reference)
+
+
 @dataclass(frozen=True, eq=False)
 class Rule:
     """One active mute: which sends it silences, and which of their receivers.
 
     ``every``: all signals but the infrastructure ones and ``except_``; ``signals``: those
-    named. ``senders`` None: from any sender. ``receivers`` None: every receiver, else
-    Django's keys of the muted receivers. Compared by identity: one Rule per ``__enter__``.
+    named. ``senders`` None: from any sender. ``receivers`` None: every receiver, else the
+    muted receivers, held weakly (see ``HeldReceiver``). Compared by identity: one Rule per
+    ``__enter__``.
     """
 
     signals: frozenset[Signal]
     every: bool = False
     except_: frozenset[Signal] = frozenset()
     senders: tuple[object, ...] | None = None
-    receivers: frozenset[Hashable] | None = None
+    receivers: tuple[HeldReceiver, ...] | None = None
 
     def mutes(self, signal: Signal, sender: object) -> frozenset[Hashable]:
         """The keys of the receivers this rule silences for this send (EVERY: all)."""
@@ -102,7 +129,9 @@ class Rule:
             return frozenset()
         if self.senders is not None and not any(sender is s for s in self.senders):
             return frozenset()
-        return EVERY if self.receivers is None else self.receivers
+        if self.receivers is None:
+            return EVERY
+        return frozenset(held.key for held in self.receivers if held.alive())
 
     @property
     def whole_signals(self) -> frozenset[Signal]:

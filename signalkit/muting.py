@@ -98,7 +98,7 @@ class muted_signals:
                     f"muted_signals(senders=...) takes 'app_label.ModelName' labels, "
                     f"not {sender!r}."
                 )
-        self._receivers = None
+        self._receivers: tuple[gate.HeldReceiver, ...] | None = None
         if receivers is not None:
             chosen = _as_tuple(receivers, "receivers")
             for receiver in chosen:
@@ -107,7 +107,7 @@ class muted_signals:
                         f"muted_signals(receivers=...) takes receivers (callables), "
                         f"not {receiver!r}."
                     )
-            self._receivers = frozenset(gate.receiver_key(receiver) for receiver in chosen)
+            self._receivers = tuple(map(gate.HeldReceiver.of, chosen))
         if scope not in ("global", "context"):
             raise ValueError(f"muted_signals(scope=...) is 'global' or 'context', not {scope!r}.")
         self._scope: gate.Scope = scope

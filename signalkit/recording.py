@@ -28,14 +28,18 @@ _NO_SENDER = object()
 
 @dataclass(frozen=True)
 class SignalCall:
-    """One recorded send: the signal, its sender and the keyword arguments it carried."""
+    """One recorded send: the signal, its sender and the keyword arguments it carried.
+
+    In ``matches`` and the recorder's assertions the signal and the count are
+    positional-only, so a signal argument named ``count`` can be matched like any other.
+    """
 
     signal: Signal
     sender: object
     kwargs: dict[str, Any]
     method: gate.SendMethod = field(default="send", compare=False)
 
-    def matches(self, signal: Signal, sender: object = _NO_SENDER, **kwargs: Any) -> bool:
+    def matches(self, signal: Signal, /, sender: object = _NO_SENDER, **kwargs: Any) -> bool:
         """Same signal, same sender (when given), and ``kwargs`` a subset of the call's.
 
         Expected values are compared with ``==`` on the left, so ``unittest.mock.ANY``
@@ -72,19 +76,19 @@ class SignalRecorder:
     ) -> None:
         self.calls.append(SignalCall(signal, sender, dict(named), method))
 
-    def calls_of(self, signal: Signal, **match: Any) -> list[SignalCall]:
+    def calls_of(self, signal: Signal, /, **match: Any) -> list[SignalCall]:
         """The recorded calls of ``signal`` matching ``sender=`` and keyword arguments."""
         self._check_watched(signal)
         return [call for call in self.calls if call.matches(signal, **match)]
 
-    def assert_sent(self, signal: Signal, **match: Any) -> SignalCall:
+    def assert_sent(self, signal: Signal, /, **match: Any) -> SignalCall:
         """Assert at least one matching send; return the first."""
         found = self.calls_of(signal, **match)
         if not found:
             raise AssertionError(self._message(signal, match, "was not sent"))
         return found[0]
 
-    def assert_sent_once(self, signal: Signal, **match: Any) -> SignalCall:
+    def assert_sent_once(self, signal: Signal, /, **match: Any) -> SignalCall:
         """Assert exactly one matching send; return it."""
         found = self.calls_of(signal, **match)
         if len(found) != 1:
@@ -93,13 +97,13 @@ class SignalRecorder:
             )
         return found[0]
 
-    def assert_not_sent(self, signal: Signal, **match: Any) -> None:
+    def assert_not_sent(self, signal: Signal, /, **match: Any) -> None:
         """Assert no matching send."""
         found = self.calls_of(signal, **match)
         if found:
             raise AssertionError(self._message(signal, match, f"was sent {len(found)} times"))
 
-    def assert_num_sent(self, signal: Signal, count: int, **match: Any) -> None:
+    def assert_num_sent(self, signal: Signal, count: int, /, **match: Any) -> None:
         """Assert exactly ``count`` matching sends."""
         found = self.calls_of(signal, **match)
         if len(found) != count:

@@ -5,6 +5,8 @@ Nothing here asserts on a timing: the quick configuration's figures are not mean
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,7 +17,7 @@ from pathlib import Path
 import django
 import pytest
 
-from benchmarks import admin_page, listsignals, registry_scaling, startup
+from benchmarks import admin_page, listsignals, muting, registry_scaling, startup
 from benchmarks import stock as stock_benchmark
 from benchmarks.project import Project, ReceiversProject, generate
 from benchmarks.result import BenchmarkError, Result
@@ -351,6 +353,116 @@ def test_the_admin_check_fails_when_the_snapshot_misses_generated_receivers() ->
 
     with pytest.raises(BenchmarkError, match="the snapshot lists 9 of the 10 generated"):
         admin_page.check_complete(measurement, 10)
+
+
+# --- muting: unmuted send, muted send, enter and exit ---------------------------------------
+
+MUTING_LINES = [
+    re.compile(
+        r"^muting\.unmuted_send: ratio \d+\.\d{3} \(goal <= 1\.02, not judged: --quick figures "
+        r"are not meaningful\) - after a mute [\d.]+ [mun]?s vs signalkit never imported "
+        r"[\d.]+ [mun]?s, median of 1 run each$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        r"^muting\.muted_send: ratio \d+\.\d{3} \(goal <= 1\.25, not judged: --quick figures "
+        r"are not meaningful\) - muted [\d.]+ [mun]?s vs no receivers [\d.]+ [mun]?s, median "
+        r"of 1 run each$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        r"^muting\.enter_exit: ratio \d+\.\d{3} \(not judged: --quick figures are not "
+        r"meaningful\) - muted_signals [\d.]+ [mun]?s vs factory\.django\.mute_signals "
+        r"[\d.]+ [mun]?s, median of 1 run each$",
+        re.MULTILINE,
+    ),
+]
+
+
+def test_muting_quick_run_returns_three_results_after_their_checks() -> None:
+    result = muting.run(quick=True)
+
+    assert [part.name for part in result.parts] == [
+        "muting.unmuted_send",
+        "muting.muted_send",
+        "muting.enter_exit",
+    ]
+    assert all(part.subject > 0 for part in result.parts)
+    printed = "\n".join(result.lines())
+    assert printed.count("  checks: passed in every process") == 3
+    for line in MUTING_LINES:
+        assert line.search(printed), printed
+
+
+def test_python_m_benchmarks_quick_muting_prints_three_ratio_lines() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "muting"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    for line in MUTING_LINES:
+        assert line.search(completed.stdout), completed.stdout
+
+
+def test_a_muting_child_whose_mute_silences_nothing_reports_it() -> None:
+    sabotage = (
+        "import contextlib, sys, signalkit\n"
+        "signalkit.muted_signals = lambda *signals, **options: contextlib.nullcontext()\n"
+        "from benchmarks.muting import child\n"
+        "child(['muted', '10', '1'])\n"
+    )
+
+    completed = subprocess.run(
+        [sys.executable, "-c", sabotage],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+
+    problems = json.loads(completed.stdout.splitlines()[-1])["problems"]
+    assert problems == [
+        "inside muted_signals(post_save) the receiver ran 1 times",
+        "the receiver ran 10 times during the timing, not 0",
+    ]
+
+
+def test_a_muting_child_reporting_problems_aborts_the_benchmark(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    report = {"seconds": 1e-7, "problems": ["signalkit is imported"]}
+    monkeypatch.setattr(
+        muting,
+        "run_process",
+        lambda args, **kwargs: subprocess.CompletedProcess(args, 0, json.dumps(report), ""),
+    )
+
+    with pytest.raises(BenchmarkError, match="unmuted_without_signalkit variant does not "):
+        muting.measure("unmuted_without_signalkit", number=10, repeats=1)
+
+
+def test_the_enter_exit_line_has_no_goal() -> None:
+    result = muting.Unjudged(
+        "muting.enter_exit",
+        subject=3e-6,
+        baseline=2e-6,
+        goal=float("inf"),
+        runs=15,
+        subject_label="muted_signals",
+        baseline_label="factory.django.mute_signals",
+    )
+
+    assert result.line() == (
+        "muting.enter_exit: ratio 1.500 (no goal) - muted_signals 3.0 us vs "
+        "factory.django.mute_signals 2.0 us, median of 15 runs each"
+    )
 
 
 # --- backfill (issue 5): Profile.backfill() against a get_or_create loop ---------------------

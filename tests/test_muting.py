@@ -678,3 +678,26 @@ def test_an_unknown_scope_is_rejected() -> None:
 def test_decorating_something_else_is_rejected() -> None:
     with pytest.raises(TypeError, match="decorates functions"):
         muted_signals(post_save)(42)  # type: ignore[call-overload]
+
+
+def test_a_muted_receiver_that_dies_does_not_mute_a_newcomer_with_its_id(ear: Ear) -> None:
+    # Django knows receivers by an id()-based key, and CPython hands a collected function's
+    # memory, so its id(), to the next function created.
+    signal = Signal()
+
+    def make(name: str) -> Callable[..., None]:
+        def receive(sender: object, **kwargs: Any) -> None:
+            ear.heard.append(name)
+
+        return receive
+
+    doomed = make("doomed")
+    muted_id = id(doomed)
+    with muted_signals(signal, receivers=[doomed]):
+        del doomed
+        gc.collect()
+        newcomers = [make("newcomer") for _ in range(100)]
+        [heir] = [newcomer for newcomer in newcomers if id(newcomer) == muted_id]
+        signal.connect(heir)
+
+        assert ear.hear(signal) == ["newcomer"]

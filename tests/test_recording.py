@@ -198,3 +198,11 @@ def test_record_signals_rejects_what_is_not_a_signal() -> None:
     with pytest.raises(TypeError, match="takes Signal objects, not 'post_save'"):  # noqa: SIM117
         with record_signals("post_save"):  # type: ignore[arg-type]
             pass
+
+
+def test_a_signal_argument_named_count_can_be_matched(signal: Signal) -> None:
+    with record_signals(signal) as rec:
+        signal.send(sender=None, count=3)
+
+    rec.assert_num_sent(signal, 1, count=3)
+    rec.assert_sent(signal, count=3)

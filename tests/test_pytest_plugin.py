@@ -1,0 +1,545 @@
+"""The pytest plugin (entry point ``signalkit``): ``signal_recorder`` and ``muted_signals``.
+
+Each test runs pytest in a subprocess on a small project written by pytester, the way a
+project using signalkit runs its tests: the inner run configures Django itself from its
+own ini file (``tests.settings`` of this repository, importable through PYTHONPATH).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _entry_point_installed() -> bool:
+    return any(
+        entry_point.name == "signalkit" and entry_point.value == "signalkit.pytest_plugin"
+        for entry_point in entry_points(group="pytest11")
+    )
+
+
+# Until the entry point is installed (pip install -e . after pyproject.toml declares it),
+# the inner runs load the plugin by its module name; loading it both ways would fail.
+PLUGIN = () if _entry_point_installed() else ("-p", "signalkit.pytest_plugin")
+
+INI = """\
+[pytest]
+DJANGO_SETTINGS_MODULE = tests.settings
+addopts = --strict-markers -p no:cacheprovider
+filterwarnings = error
+"""
+
+# Receivers the inner tests listen with: each appends "<receiver>:<sender>" to HEARD.
+SHOP_SIGNALS = """\
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.dispatch import Signal
+
+ping = Signal()
+pong = Signal()
+HEARD: list[str] = []
+
+
+class Till:
+    pass
+
+
+class Shop:
+    pass
+
+
+def first(sender, **kwargs):
+    HEARD.append(f"first:{sender.__name__}")
+
+
+def second(sender, **kwargs):
+    HEARD.append(f"second:{sender.__name__}")
+
+
+def ponged(sender, **kwargs):
+    HEARD.append(f"ponged:{sender.__name__}")
+
+
+ping.connect(first)
+ping.connect(second)
+pong.connect(ponged)
+
+
+def send_from_another_thread(signal, sender):
+    thread = threading.Thread(target=signal.send, kwargs={"sender": sender})
+    thread.start()
+    thread.join()
+"""
+
+CONFTEST = """\
+import pytest
+
+from shop_signals import HEARD
+
+
+@pytest.fixture(autouse=True)
+def heard():
+    HEARD.clear()
+    return HEARD
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    """A pytester project whose inner runs configure Django with ``tests.settings``."""
+    monkeypatch.setenv(
+        "PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    )
+    # The inner run must take its settings from its own ini file, not from this run, and
+    # its own in-memory database: on PostgreSQL it would create and drop this run's.
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    monkeypatch.delenv("SIGNALKIT_DATABASE_URL", raising=False)
+    pytester.makeini(INI)
+    pytester.makepyfile(shop_signals=SHOP_SIGNALS, conftest=CONFTEST)
+    return pytester
+
+
+def run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(*PLUGIN, "-v", *args)
+
+
+# --- signal_recorder -----------------------------------------------------------------------
+
+
+def test_the_signal_recorder_fixture_records_every_signal_of_the_test(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_recorder="""
+        import pytest
+        from django.contrib.auth.models import User
+        from django.db.models.signals import post_save
+
+        from example_project.users.models import Profile
+        from shop_signals import Till, ping, pong
+        from signalkit import gate
+
+
+        def test_records_custom_signals(signal_recorder):
+            ping.send(sender=Till, amount=3)
+            pong.send(sender=Till)
+
+            signal_recorder.assert_sent_once(ping, sender=Till, amount=3)
+            assert [call.signal for call in signal_recorder.calls] == [ping, pong]
+
+
+        @pytest.mark.django_db
+        def test_records_the_model_signals_of_creating_a_user(signal_recorder):
+            user = User.objects.create_user("ada")
+
+            signal_recorder.assert_sent_once(post_save, sender=User, instance=user, created=True)
+            signal_recorder.assert_sent_once(post_save, sender=Profile, created=True)
+
+
+        def test_a_failed_assertion_lists_what_was_recorded(signal_recorder):
+            ping.send(sender=Till, amount=3)
+
+            with pytest.raises(AssertionError, match=r"Recorded 1 sends:\\n  .*amount=3"):
+                signal_recorder.assert_sent(ping, amount=4)
+
+
+        def test_recording_ends_with_the_test():
+            assert not gate.is_installed()
+
+
+        @pytest.fixture
+        def pinged():
+            ping.send(sender=Till, stage="fixture")
+
+
+        def test_records_what_fixtures_named_after_it_send(signal_recorder, pinged):
+            signal_recorder.assert_sent_once(ping, stage="fixture")
+
+
+        def test_leaves_out_what_fixtures_named_before_it_send(pinged, signal_recorder):
+            signal_recorder.assert_not_sent(ping)
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(passed=6)
+
+
+# --- the muted_signals marker ---------------------------------------------------------------
+
+
+def test_the_marker_mutes_the_example_shops_profile_receiver_fixtures_included(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_profiles="""
+        import pytest
+        from django.contrib.auth.models import User
+        from django.db.models.signals import post_save
+
+        from example_project.users.models import Profile
+
+
+        @pytest.fixture
+        def ada(db):
+            return User.objects.create_user("ada")
+
+
+        @pytest.mark.muted_signals(post_save)
+        @pytest.mark.django_db
+        def test_a_user_created_in_the_test_gets_no_profile():
+            user = User.objects.create_user("grace")
+
+            assert not Profile.objects.filter(user=user).exists()
+
+
+        @pytest.mark.muted_signals(post_save)
+        def test_a_user_created_by_a_fixture_gets_no_profile(ada):
+            assert not Profile.objects.filter(user=ada).exists()
+
+
+        def test_without_the_marker_a_user_gets_a_profile(ada):
+            assert Profile.objects.filter(user=ada).exists()
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(passed=3)
+
+
+def test_the_marker_takes_the_options_of_muted_signals(project: pytest.Pytester) -> None:
+    project.makepyfile(
+        test_options="""
+        import pytest
+
+        from shop_signals import Shop, Till, first, ping, pong, send_from_another_thread
+        from signalkit import ALL
+
+
+        @pytest.mark.muted_signals(ping, senders=[Till])
+        def test_senders_mutes_only_sends_from_those_senders(heard):
+            ping.send(sender=Till)
+            ping.send(sender=Shop)
+
+            assert heard == ["first:Shop", "second:Shop"]
+
+
+        @pytest.mark.muted_signals(ping, receivers=[first])
+        def test_receivers_mutes_only_those_receivers(heard):
+            ping.send(sender=Shop)
+
+            assert heard == ["second:Shop"]
+
+
+        @pytest.mark.muted_signals()
+        def test_no_signals_mutes_all(heard):
+            ping.send(sender=Shop)
+            pong.send(sender=Shop)
+
+            assert heard == []
+
+
+        @pytest.mark.muted_signals(ALL, except_=[pong])
+        def test_except_leaves_those_signals_alone(heard):
+            ping.send(sender=Shop)
+            pong.send(sender=Shop)
+
+            assert heard == ["ponged:Shop"]
+
+
+        @pytest.mark.muted_signals(ping, scope="context")
+        def test_a_context_scope_mutes_this_thread_only(heard):
+            ping.send(sender=Shop)
+            send_from_another_thread(ping, Till)
+
+            assert heard == ["first:Till", "second:Till"]
+
+
+        def test_the_mute_ends_with_the_test(heard):
+            ping.send(sender=Till)
+
+            assert heard == ["first:Till", "second:Till"]
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(passed=6)
+
+
+def test_the_marker_on_a_class_a_test_case_or_a_module_mutes_each_of_its_tests(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_class="""
+        import pytest
+
+        from shop_signals import Shop, ping, pong
+
+
+        @pytest.mark.muted_signals(ping)
+        class TestMutedPing:
+            def test_one(self, heard):
+                ping.send(sender=Shop)
+                assert heard == []
+
+            def test_two(self, heard):
+                ping.send(sender=Shop)
+                assert heard == []
+
+            @pytest.mark.muted_signals(pong)
+            def test_a_marker_on_the_method_mutes_too(self, heard):
+                ping.send(sender=Shop)
+                pong.send(sender=Shop)
+                assert heard == []
+
+
+        def test_outside_the_class_ping_is_heard(heard):
+            ping.send(sender=Shop)
+            assert heard == ["first:Shop", "second:Shop"]
+        """,
+        test_module="""
+        import pytest
+
+        from shop_signals import Shop, ping
+
+        pytestmark = pytest.mark.muted_signals(ping)
+
+
+        def test_one(heard):
+            ping.send(sender=Shop)
+            assert heard == []
+
+
+        def test_two(heard):
+            ping.send(sender=Shop)
+            assert heard == []
+        """,
+        test_unittest="""
+        import unittest
+
+        import pytest
+
+        from shop_signals import HEARD, Shop, ping
+
+
+        @pytest.mark.muted_signals(ping)
+        class MutedTestCase(unittest.TestCase):
+            def setUp(self):
+                ping.send(sender=Shop)
+
+            def test_set_up_and_the_test_run_muted(self):
+                ping.send(sender=Shop)
+                assert HEARD == []
+        """,
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(passed=7)
+
+
+def test_the_marker_covers_function_fixtures_but_not_wider_ones(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_fixtures="""
+        import pytest
+
+        from shop_signals import HEARD, Shop, Till, ping
+
+        TORN_DOWN = []
+
+
+        @pytest.fixture
+        def pinged_in_setup_and_teardown():
+            ping.send(sender=Till)
+            yield list(HEARD)
+            TORN_DOWN.append(len(HEARD))
+            ping.send(sender=Till)
+            TORN_DOWN.append(len(HEARD))
+
+
+        @pytest.fixture(scope="module")
+        def pinged_once_per_module():
+            HEARD.clear()
+            ping.send(sender=Shop)
+            return list(HEARD)
+
+
+        @pytest.fixture(scope="session")
+        def pinged_once_per_session():
+            HEARD.clear()
+            ping.send(sender=Shop)
+            return list(HEARD)
+
+
+        @pytest.mark.muted_signals(ping)
+        def test_a_function_fixture_runs_muted(pinged_in_setup_and_teardown):
+            assert pinged_in_setup_and_teardown == []
+
+
+        def test_its_teardown_ran_muted_too():
+            assert TORN_DOWN[0] == TORN_DOWN[1]
+
+
+        @pytest.mark.muted_signals(ping)
+        def test_a_module_fixture_first_needed_by_a_marked_test_runs_unmuted(
+            pinged_once_per_module, heard
+        ):
+            assert pinged_once_per_module == ["first:Shop", "second:Shop"]
+            ping.send(sender=Shop)
+            assert heard == []
+
+
+        @pytest.mark.muted_signals(ping)
+        def test_a_session_fixture_requested_inside_a_marked_test_runs_unmuted(request, heard):
+            assert request.getfixturevalue("pinged_once_per_session") == [
+                "first:Shop",
+                "second:Shop",
+            ]
+            heard.clear()
+            ping.send(sender=Shop)
+            assert heard == []
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(passed=4)
+
+
+def test_a_bad_marker_errors_naming_the_bad_argument_without_a_traceback(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_bad="""
+        import pytest
+
+        from shop_signals import Till, ping
+
+
+        @pytest.mark.muted_signals("post_save")
+        def test_a_string_for_a_signal():
+            pass
+
+
+        @pytest.mark.muted_signals(ping, sender=Till)
+        def test_sender_for_senders():
+            pass
+
+
+        @pytest.mark.muted_signals(ping, scope="thread")
+        def test_an_unknown_scope():
+            pass
+
+
+        @pytest.mark.muted_signals(ping, senders=["shop.Nope"])
+        def test_an_unknown_model_label():
+            pass
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(errors=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_bad.py::test_a_string_for_a_signal: invalid @pytest.mark.muted_signals(...): "
+            "muted_signals() takes Signal objects or signalkit.ALL, not 'post_save'.",
+            "The marker takes the arguments of signalkit.muted_signals: *",
+            "*test_bad.py::test_sender_for_senders: invalid @pytest.mark.muted_signals(...): "
+            "*unexpected keyword argument 'sender'",
+            "*test_bad.py::test_an_unknown_scope: invalid *not 'thread'.",
+            "*test_bad.py::test_an_unknown_model_label: invalid *'shop.Nope'.",
+        ],
+        consecutive=False,
+    )
+    result.stdout.no_fnmatch_line("*pytest_plugin.py*")
+
+
+def test_the_marker_is_registered_with_a_description(project: pytest.Pytester) -> None:
+    result = run(project, "--markers")
+
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.muted_signals(*signals, senders=None, receivers=None, except_=None, *"]
+    )
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def test_pyproject_declares_the_pytest11_entry_point() -> None:
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+
+    entry_points_ = pyproject["project"].get("entry-points", {})
+    assert entry_points_.get("pytest11") == {"signalkit": "signalkit.pytest_plugin"}
+
+
+def test_pytest_loads_the_plugin_by_its_entry_point(project: pytest.Pytester) -> None:
+    assert _entry_point_installed(), (
+        "the pytest11 entry point 'signalkit' is not installed in this environment: "
+        "reinstall signalkit (python -m pip install -e .)"
+    )
+
+    loaded = project.runpytest_subprocess("--markers")
+    disabled = project.runpytest_subprocess("-p", "no:signalkit", "--markers")
+
+    loaded.stdout.fnmatch_lines(["@pytest.mark.muted_signals(*"])
+    disabled.stdout.no_fnmatch_line("@pytest.mark.muted_signals(*")
+
+
+def test_importing_the_plugin_imports_no_django() -> None:
+    code = (
+        "import signalkit.pytest_plugin, sys; "
+        "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')); "
+        "assert not loaded, loaded"
+    )
+
+    completed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_a_pytest_run_without_django_never_imports_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+    pytester.makepyfile(
+        test_plain="""
+        import sys
+
+        import pytest
+
+
+        def test_a_plain_test_runs_without_django():
+            assert not [m for m in sys.modules if m == "django" or m.startswith("django.")]
+
+
+        class TestPlain:
+            def test_a_method_too(self):
+                assert "django" not in sys.modules
+        """
+    )
+
+    result = pytester.runpytest_subprocess(*PLUGIN, "-p", "no:django", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=2)

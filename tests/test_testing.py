@@ -1,0 +1,235 @@
+"""SignalTestMixin: assertSignalSent, assertSignalNotSent and assertNumSignals.
+
+The behaviours are tested from inside real unittest / Django test cases (pytest collects
+them as it collects any TestCase), the way a project uses the mixin.
+"""
+
+from __future__ import annotations
+
+import io
+import unittest
+from typing import Any
+from unittest import mock
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.db.models.signals import post_save
+from django.dispatch import Signal
+from django.test import SimpleTestCase, TestCase
+
+from example_project.users.models import Profile
+from signalkit import SignalRecorder, muted_signals
+from signalkit.testing import SignalTestMixin
+
+order_paid = Signal()
+
+
+def pay(amount: int, sender: object = "shop") -> None:
+    order_paid.send(sender=sender, amount=amount)
+
+
+def pay_each(*payments: tuple[int, object]) -> None:
+    for amount, sender in payments:
+        pay(amount, sender)
+
+
+def refuse_payment(sender: object, **kwargs: Any) -> None:
+    raise RuntimeError("payment refused")
+
+
+class AssertSignalSentTests(SignalTestMixin, SimpleTestCase):
+    def test_passes_when_the_signal_is_sent_in_the_block(self) -> None:
+        with self.assertSignalSent(order_paid):
+            pay(10)
+
+    def test_passes_when_one_send_matches_the_sender_and_arguments(self) -> None:
+        with self.assertSignalSent(order_paid, sender="shop", amount=20):
+            pay(10)
+            pay(20)
+
+    def test_matches_arguments_as_a_subset_and_mock_any(self) -> None:
+        with self.assertSignalSent(order_paid, amount=mock.ANY):
+            order_paid.send(sender="shop", amount=10, currency="EUR")
+
+    def test_fails_when_the_signal_is_not_sent_saying_nothing_was_recorded(self) -> None:
+        with pytest.raises(self.failureException) as failure, self.assertSignalSent(order_paid):
+            pass
+
+        assert "was not sent" in str(failure.value)
+        assert "Nothing was recorded." in str(failure.value)
+
+    def test_fails_when_no_send_matches_listing_the_sends_recorded(self) -> None:
+        with (
+            pytest.raises(self.failureException) as failure,
+            self.assertSignalSent(order_paid, sender="shop", amount=30),
+        ):
+            pay_each((10, "shop"), (20, "till"))
+
+        message = str(failure.value)
+        assert "amount=30) was not sent" in message
+        assert "Recorded 2 sends:" in message
+        assert ".send(sender='shop', amount=10)" in message
+        assert ".send(sender='till', amount=20)" in message
+
+    def test_records_only_the_signal_asserted_on(self) -> None:
+        with pytest.raises(self.failureException) as failure, self.assertSignalSent(order_paid):
+            post_save.send(sender=Group, instance=None, created=False)
+
+        assert "Nothing was recorded." in str(failure.value)
+
+    def test_counts_a_muted_send(self) -> None:
+        with muted_signals(order_paid), self.assertSignalSent(order_paid, amount=10):
+            pay(10)
+
+    def test_yields_the_recorder_of_the_block(self) -> None:
+        with self.assertSignalSent(order_paid) as recorder:
+            pay(10)
+
+        assert isinstance(recorder, SignalRecorder)
+        assert [call.kwargs for call in recorder.calls] == [{"amount": 10}]
+
+    def test_lets_an_exception_of_the_block_through_unchanged(self) -> None:
+        order_paid.connect(refuse_payment)
+        self.addCleanup(order_paid.disconnect, refuse_payment)
+
+        # The assertion would fail (no send with amount=99): the block's error wins.
+        with (
+            pytest.raises(RuntimeError, match="payment refused"),
+            self.assertSignalSent(order_paid, amount=99),
+        ):
+            pay(10)
+
+
+class AssertSignalNotSentTests(SignalTestMixin, SimpleTestCase):
+    def test_passes_when_the_signal_is_not_sent(self) -> None:
+        with self.assertSignalNotSent(order_paid):
+            post_save.send(sender=Group, instance=None, created=False)
+
+    def test_passes_when_no_send_matches(self) -> None:
+        with self.assertSignalNotSent(order_paid, amount=20):
+            pay(10)
+
+    def test_fails_when_a_send_matches_listing_it(self) -> None:
+        with (
+            pytest.raises(self.failureException) as failure,
+            self.assertSignalNotSent(order_paid, sender="shop"),
+        ):
+            pay(10)
+
+        message = str(failure.value)
+        assert "was sent 1 times" in message
+        assert ".send(sender='shop', amount=10)" in message
+
+    def test_fails_for_a_muted_send(self) -> None:
+        with (
+            pytest.raises(self.failureException),
+            muted_signals(order_paid),
+            self.assertSignalNotSent(order_paid),
+        ):
+            pay(10)
+
+
+class AssertNumSignalsTests(SignalTestMixin, SimpleTestCase):
+    def test_passes_when_the_signal_is_sent_exactly_n_times(self) -> None:
+        with self.assertNumSignals(order_paid, 2):
+            pay(10)
+            pay(20)
+
+    def test_passes_with_zero_when_the_signal_is_not_sent(self) -> None:
+        with self.assertNumSignals(order_paid, 0):
+            pass
+
+    def test_counts_only_the_matching_sends(self) -> None:
+        with self.assertNumSignals(order_paid, 1, sender="till"):
+            pay(10)
+            pay(20, sender="till")
+
+    def test_fails_on_too_few_sends_listing_them(self) -> None:
+        with (
+            pytest.raises(self.failureException) as failure,
+            self.assertNumSignals(order_paid, 2),
+        ):
+            pay(10)
+
+        message = str(failure.value)
+        assert "was sent 1 times, not 2" in message
+        assert ".send(sender='shop', amount=10)" in message
+
+    def test_fails_on_too_many_sends(self) -> None:
+        with (
+            pytest.raises(self.failureException) as failure,
+            self.assertNumSignals(order_paid, 1),
+        ):
+            pay_each((10, "shop"), (20, "shop"))
+
+        assert "was sent 2 times, not 1" in str(failure.value)
+
+
+class ShopTests(SignalTestMixin, TestCase):
+    """The mixin on a Django TestCase, with the example shop's models."""
+
+    def test_creating_a_user_sends_post_save_with_created(self) -> None:
+        with self.assertSignalSent(post_save, sender=User, created=True):
+            User.objects.create_user("ada")
+
+    def test_saving_a_user_again_sends_no_post_save_with_created(self) -> None:
+        user = User.objects.create_user("ada")
+
+        with self.assertSignalNotSent(post_save, sender=User, created=True):
+            user.save()
+
+    def test_creating_a_user_saves_the_user_and_its_profile(self) -> None:
+        with self.assertNumSignals(post_save, 1, sender=User):
+            User.objects.create_user("ada")
+
+        with self.assertNumSignals(post_save, 1, sender=Profile):
+            User.objects.create_user("grace")
+
+    def test_a_failure_names_the_instance_that_was_saved(self) -> None:
+        with (
+            pytest.raises(self.failureException) as failure,
+            self.assertSignalSent(post_save, sender=User, created=False),
+        ):
+            User.objects.create_user("ada")
+
+        assert "instance=<User: ada>, created=True" in str(failure.value)
+
+
+class RefusedPayment(Exception):
+    """A failure exception of a test case's own."""
+
+
+class OwnFailureExceptionTests(SignalTestMixin, SimpleTestCase):
+    failureException = RefusedPayment
+
+    def test_each_assertion_fails_with_the_test_cases_failure_exception(self) -> None:
+        with pytest.raises(RefusedPayment), self.assertSignalSent(order_paid):
+            pass
+        with pytest.raises(RefusedPayment), self.assertSignalNotSent(order_paid):
+            pay(10)
+        with pytest.raises(RefusedPayment), self.assertNumSignals(order_paid, 3):
+            pay(10)
+
+
+class _FailingUnittest(SignalTestMixin, unittest.TestCase):
+    """Run by the test below with unittest's own runner, not collected by pytest."""
+
+    __test__ = False
+
+    def test_not_sent(self) -> None:
+        with self.assertSignalSent(order_paid, amount=30):
+            pay(10)
+
+
+def test_unittest_reports_the_failure_at_the_test_not_inside_signalkit() -> None:
+    output = io.StringIO()
+    test = _FailingUnittest("test_not_sent")
+
+    result = unittest.TextTestRunner(stream=output).run(test)
+
+    assert len(result.failures) == 1
+    report = output.getvalue()
+    assert "amount=30) was not sent." in report
+    assert ".send(sender='shop', amount=10)" in report
+    assert "test_testing.py" in report
+    assert "signalkit/testing.py" not in report
