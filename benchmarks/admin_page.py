@@ -32,8 +32,6 @@ a page with none of the generated receivers (the fixed part), the 5,000 / 1,000 
 from __future__ import annotations
 
 import json
-import os
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -42,7 +40,7 @@ from pathlib import Path
 
 from benchmarks import registry_scaling
 from benchmarks.result import BenchmarkError, Result, format_duration
-from benchmarks.timing import run_process
+from benchmarks.timing import run_child
 
 NAME = "admin"
 GOAL = 50.0
@@ -155,21 +153,15 @@ def check_complete(measurement: Measurement, size: int) -> None:
 
 def measure(root: Path, config: Config, receivers: int) -> Measurement:
     """Run :func:`child` in a fresh interpreter with ``receivers`` receivers connected."""
-    env = dict(os.environ)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(root)])
-    args = [
-        sys.executable,
-        "-c",
-        "import sys; from benchmarks.admin_page import child; child(sys.argv[1:])",
+    raw, stdout = run_child(
+        "benchmarks.admin_page",
         str(receivers),
         str(config.project.per_module),
         str(config.repeats),
-    ]
-    completed = run_process(args, cwd=root, env=env)
-    lines = completed.stdout.strip().splitlines()
+        cwd=root,
+        path=[root],
+    )
     try:
-        raw = json.loads(lines[-1])
         return Measurement(
             receivers=int(raw["receivers"]),
             listed=int(raw["listed"]),
@@ -180,8 +172,7 @@ def measure(root: Path, config: Config, receivers: int) -> Measurement:
         )
     except (IndexError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BenchmarkError(
-            f"the admin page child with {receivers} receivers printed no report: "
-            f"{completed.stdout!r}"
+            f"the admin page child with {receivers} receivers printed no report: {stdout!r}"
         ) from exc
 
 

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -42,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.result import BenchmarkError, Result, format_duration
-from benchmarks.timing import run_process
+from benchmarks.timing import run_child
 
 NAME = "backfill"
 GOAL = 0.05
@@ -119,23 +117,16 @@ def check(measured: dict[str, Measurement], config: Config) -> None:
 
 def measure(root: Path, config: Config) -> dict[str, Measurement]:
     """Run :func:`child` in a fresh interpreter; return its measurements, checked."""
-    env = dict(os.environ)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.pop("SIGNALKIT_DATABASE_URL", None)
-    env["PYTHONPATH"] = str(REPO)
-    args = [
-        sys.executable,
-        "-c",
-        "import sys; from benchmarks.profile_backfill import child; child(sys.argv[1:])",
+    raw, stdout = run_child(
+        "benchmarks.profile_backfill",
         str(root / "bench.sqlite3"),
         str(config.users),
         str(config.batch_size),
         str(config.runs),
-    ]
-    completed = run_process(args, cwd=root, env=env)
-    lines = completed.stdout.strip().splitlines()
+        cwd=root,
+        unset=("DJANGO_SETTINGS_MODULE", "SIGNALKIT_DATABASE_URL"),
+    )
     try:
-        raw = json.loads(lines[-1])
         measured = {
             variant: Measurement(
                 cpu=[float(t) for t in raw[variant]["cpu"]],
@@ -146,7 +137,7 @@ def measure(root: Path, config: Config) -> dict[str, Measurement]:
             for variant in VARIANTS
         }
     except (IndexError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise BenchmarkError(f"the backfill child printed no report: {completed.stdout!r}") from exc
+        raise BenchmarkError(f"the backfill child printed no report: {stdout!r}") from exc
     check(measured, config)
     return measured
 

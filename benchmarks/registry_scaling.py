@@ -35,9 +35,7 @@ work behind ``listsignals --format json``.
 from __future__ import annotations
 
 import json
-import os
 import statistics
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -47,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from benchmarks.result import BenchmarkError, Result, format_duration
-from benchmarks.timing import run_process
+from benchmarks.timing import run_child
 
 if TYPE_CHECKING:
     from signalkit.registry import ReceiverInfo
@@ -338,22 +336,16 @@ async def on_{i:05d}(sender, **kwargs):
 
 def measure(root: Path, config: Config, receivers: int) -> Measurement:
     """Run :func:`child` in a fresh interpreter with ``receivers`` receivers connected."""
-    env = dict(os.environ)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(root)])
-    args = [
-        sys.executable,
-        "-c",
-        "import sys; from benchmarks.registry_scaling import child; child(sys.argv[1:])",
+    raw, stdout = run_child(
+        "benchmarks.registry_scaling",
         str(receivers),
         str(config.per_module),
         str(config.signals),
         str(config.repeats),
-    ]
-    completed = run_process(args, cwd=root, env=env)
-    lines = completed.stdout.strip().splitlines()
+        cwd=root,
+        path=[root],
+    )
     try:
-        raw = json.loads(lines[-1])
         return Measurement(
             receivers=int(raw["receivers"]),
             kinds={str(k): int(v) for k, v in raw["kinds"].items()},
@@ -363,7 +355,7 @@ def measure(root: Path, config: Config, receivers: int) -> Measurement:
         )
     except (IndexError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BenchmarkError(
-            f"the registry child with {receivers} receivers printed no report: {completed.stdout!r}"
+            f"the registry child with {receivers} receivers printed no report: {stdout!r}"
         ) from exc
 
 

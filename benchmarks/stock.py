@@ -38,7 +38,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
 import tempfile
 from collections.abc import Sequence
 from contextlib import nullcontext
@@ -47,7 +46,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from benchmarks.result import BenchmarkError, Result, format_duration
-from benchmarks.timing import run_process
+from benchmarks.timing import run_child
 
 NAME = "stock"
 GOAL = 1.2
@@ -253,24 +252,18 @@ def decrement_stock(sender, instance, created, raw, **kwargs):
 
 def measure(root: Path, config: Config, label: str, url: str) -> Measurement:
     """Run :func:`child` in a fresh interpreter against ``url``; parse its report."""
-    env = dict(os.environ)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(root)])
-    args = [
-        sys.executable,
-        "-c",
-        "import sys; from benchmarks.stock import child; child(sys.argv[1:])",
+    raw, stdout = run_child(
+        "benchmarks.stock",
         label,
         url,
         str(config.orders),
         str(config.products),
         str(config.runs),
         str(config.warmups),
-    ]
-    completed = run_process(args, cwd=root, env=env)
-    lines = completed.stdout.strip().splitlines()
+        cwd=root,
+        path=[root],
+    )
     try:
-        raw = json.loads(lines[-1])
         return Measurement(
             database=str(raw["database"]),
             orders_per_run=int(raw["orders_per_run"]),
@@ -289,8 +282,7 @@ def measure(root: Path, config: Config, label: str, url: str) -> Measurement:
         )
     except (IndexError, ValueError, KeyError, TypeError) as exc:
         raise BenchmarkError(
-            f"the stock benchmark child for {_redacted(url)} printed no report: "
-            f"{completed.stdout!r}"
+            f"the stock benchmark child for {_redacted(url)} printed no report: {stdout!r}"
         ) from exc
 
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
+import os
 import resource
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from benchmarks.result import BenchmarkError
 
 T = TypeVar("T")
+
+REPO = Path(__file__).resolve().parent.parent
 
 # Nothing measured here should take this long; a hung child must not hang the run.
 TIMEOUT_SECONDS = 300
@@ -95,3 +100,27 @@ def interleaved(
             b_times.append(b())
             a_times.append(a())
     return a_times, b_times
+
+
+def run_child(
+    module: str,
+    *args: str,
+    cwd: Path,
+    path: Sequence[Path] = (),
+    unset: Sequence[str] = ("DJANGO_SETTINGS_MODULE",),
+) -> tuple[Any, str]:
+    """Run ``<module>.child(args)`` in a fresh interpreter; return (its JSON report, stdout).
+
+    The report is the last line the child prints. The child runs in this environment minus
+    ``unset`` (an inherited ``DJANGO_SETTINGS_MODULE`` would configure another project),
+    with the repository and ``path`` on ``PYTHONPATH``.
+    """
+    env = {name: value for name, value in os.environ.items() if name not in unset}
+    env["PYTHONPATH"] = os.pathsep.join(str(entry) for entry in (REPO, *path))
+    code = f"import sys; from {module} import child; child(sys.argv[1:])"
+    completed = run_process([sys.executable, "-c", code, *args], cwd=cwd, env=env)
+    lines = completed.stdout.strip().splitlines()
+    try:
+        return json.loads(lines[-1]), completed.stdout
+    except (IndexError, ValueError) as exc:
+        raise BenchmarkError(f"{module}.child printed no report: {completed.stdout!r}") from exc

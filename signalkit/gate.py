@@ -257,52 +257,40 @@ def _record(
 # --- the gates ----------------------------------------------------------------------
 
 
-def _send(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
-    state = _state
-    if state.recorders:
-        _record(state, self, sender, named, "send")
-    muted = _muted(state, self, sender)
-    if not muted:
-        return _DJANGO["send"](self, sender, **named)  # type: ignore[no-any-return]
-    if muted is EVERY:
-        return []
-    return _dispatch(self, sender, named, muted, robust=False)
+def _sync_gate(method: SendMethod, robust: bool) -> Callable[..., list[tuple[Any, Any]]]:
+    django_method = _DJANGO[method]
+
+    def gate(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
+        state = _state
+        if state.recorders:
+            _record(state, self, sender, named, method)
+        muted = _muted(state, self, sender)
+        if not muted:
+            return django_method(self, sender, **named)  # type: ignore[no-any-return]
+        if muted is EVERY:
+            return []
+        return _dispatch(self, sender, named, muted, robust=robust)
+
+    gate.__name__ = gate.__qualname__ = method
+    return gate
 
 
-def _send_robust(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
-    state = _state
-    if state.recorders:
-        _record(state, self, sender, named, "send_robust")
-    muted = _muted(state, self, sender)
-    if not muted:
-        return _DJANGO["send_robust"](self, sender, **named)  # type: ignore[no-any-return]
-    if muted is EVERY:
-        return []
-    return _dispatch(self, sender, named, muted, robust=True)
+def _async_gate(method: SendMethod, robust: bool) -> Callable[..., Any]:
+    django_method = _DJANGO.get(method)  # asend and asend_robust: Django 5.0+
 
+    async def gate(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
+        state = _state
+        if state.recorders:
+            _record(state, self, sender, named, method)
+        muted = _muted(state, self, sender)
+        if not muted:
+            return await django_method(self, sender, **named)  # type: ignore[misc,no-any-return]
+        if muted is EVERY:
+            return []
+        return await _adispatch(self, sender, named, muted, robust=robust)
 
-async def _asend(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
-    state = _state
-    if state.recorders:
-        _record(state, self, sender, named, "asend")
-    muted = _muted(state, self, sender)
-    if not muted:
-        return await _DJANGO["asend"](self, sender, **named)  # type: ignore[no-any-return]
-    if muted is EVERY:
-        return []
-    return await _adispatch(self, sender, named, muted, robust=False)
-
-
-async def _asend_robust(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
-    state = _state
-    if state.recorders:
-        _record(state, self, sender, named, "asend_robust")
-    muted = _muted(state, self, sender)
-    if not muted:
-        return await _DJANGO["asend_robust"](self, sender, **named)  # type: ignore[no-any-return]
-    if muted is EVERY:
-        return []
-    return await _adispatch(self, sender, named, muted, robust=True)
+    gate.__name__ = gate.__qualname__ = method
+    return gate
 
 
 def _has_listeners(self: Signal, sender: object = None) -> bool:
@@ -316,10 +304,10 @@ def _has_listeners(self: Signal, sender: object = None) -> bool:
 
 
 _GATES: dict[str, Callable[..., Any]] = {
-    "send": _send,
-    "send_robust": _send_robust,
-    "asend": _asend,
-    "asend_robust": _asend_robust,
+    "send": _sync_gate("send", robust=False),
+    "send_robust": _sync_gate("send_robust", robust=True),
+    "asend": _async_gate("asend", robust=False),
+    "asend_robust": _async_gate("asend_robust", robust=True),
     "has_listeners": _has_listeners,
 }
 
