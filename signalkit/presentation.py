@@ -100,18 +100,16 @@ def relative_path(path: str) -> str:
 
 
 def readable_path(path: str) -> str:
-    """``path`` relative to the working directory, else to its ``sys.path`` entry.
+    """``path`` relative to its longest ``sys.path`` entry, else to the working directory.
 
     ``/srv/venv/lib/python3.12/site-packages/django/db/__init__.py`` reads
-    ``django/db/__init__.py``: the import path, which is what a person looks for.
+    ``django/db/__init__.py``: the import path, which is what a person looks for, even when
+    the virtualenv sits inside the project (tox's ``.tox/``).
     """
-    relative = relative_path(path)
-    if relative != path:
-        return relative
     roots = [root for root in sys.path if root and path.startswith(os.path.join(root, ""))]
-    if not roots:
-        return path
-    return os.path.relpath(path, max(roots, key=len))
+    if roots:
+        return os.path.relpath(path, max(roots, key=len))
+    return relative_path(path)
 
 
 def count(number: int, noun: str) -> str:
