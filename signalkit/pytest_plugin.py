@@ -112,10 +112,13 @@ def _signalkit_muted_signals_marker(request: pytest.FixtureRequest) -> Iterator[
     marker_mute = _MarkerMute(
         [_mute_from_marker(request.node.nodeid, marker) for marker in markers]
     )
+    error: Exception | None = None
     try:
         marker_mute.enter()
     except (TypeError, ValueError, LookupError) as exc:
-        _fail(request.node.nodeid, exc)
+        error = exc  # failed outside the except: no "During handling ..." chain printed
+    if error is not None:
+        _fail(request.node.nodeid, error)
     request.config.stash[_ACTIVE] = marker_mute
     try:
         yield
@@ -145,7 +148,8 @@ def _mute_from_marker(nodeid: str, marker: pytest.Mark) -> AbstractContextManage
     try:
         return muted_signals(*marker.args, **marker.kwargs)
     except (TypeError, ValueError, LookupError) as exc:
-        _fail(nodeid, exc)
+        error = exc  # failed outside the except: no "During handling ..." chain printed
+    _fail(nodeid, error)
 
 
 def _fail(nodeid: str, exc: Exception) -> NoReturn:
