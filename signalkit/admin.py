@@ -36,16 +36,12 @@ from django.urls import URLPattern, path
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import capfirst
 
+from signalkit import presentation
 from signalkit.conf import conf
 from signalkit.models import Receiver
-from signalkit.presentation import (
-    count,
-    duplicated_ids,
-    informational_flags,
-    problem_flags,
-    readable_path,
-)
-from signalkit.registry import ReceiverInfo, Registry, snapshot
+
+if TYPE_CHECKING:
+    from signalkit.registry import ReceiverInfo, Registry
 
 __all__ = ["ReceiverAdmin", "ReceiversPage"]
 
@@ -98,6 +94,8 @@ class ReceiverAdmin(_ModelAdmin):
             raise PermissionDenied
         if request.method not in ("GET", "HEAD"):
             return HttpResponseNotAllowed(["GET", "HEAD"])
+        from signalkit.registry import snapshot  # the inspector loads when the page is viewed
+
         page = ReceiversPage.build(snapshot(), request.GET)
         context = {
             **self.admin_site.each_context(request),
@@ -149,7 +147,7 @@ class Group:
 
     @property
     def size(self) -> str:
-        return count(len(self.rows), "receiver")
+        return presentation.count(len(self.rows), "receiver")
 
 
 @dataclass(frozen=True)
@@ -205,11 +203,11 @@ class ReceiversPage:
 
     @classmethod
     def build(cls, registry: Registry, params: QueryDict) -> ReceiversPage:
-        duplicated = duplicated_ids(registry)
+        duplicated = presentation.duplicated_ids(registry)
         problems = registry.problems()
         with_problem = duplicated | {id(problem.receiver) for problem in problems}
         # Receivers share files: work out each file's readable path once per page.
-        readable = functools.cache(readable_path)
+        readable = functools.cache(presentation.readable_path)
 
         def row(receiver: ReceiverInfo) -> Row:
             return _row(receiver, duplicated, with_problem, readable)
@@ -273,9 +271,9 @@ class ReceiversPage:
     def summary(self) -> str:
         """The whole registry in one line, whatever the filters."""
         return (
-            f"{count(self.total - self.pending_total, 'receiver')} on "
-            f"{count(self.signals_total, 'signal')}, {self.pending_total} pending, "
-            f"{count(self.problems_total, 'problem')}."
+            f"{presentation.count(self.total - self.pending_total, 'receiver')} on "
+            f"{presentation.count(self.signals_total, 'signal')}, {self.pending_total} pending, "
+            f"{presentation.count(self.problems_total, 'problem')}."
         )
 
 
@@ -316,8 +314,8 @@ def _row(
         sender=receiver.sender_label,
         sender_html=breakable(receiver.sender_label),
         sender_flags=[(flag, flag in BAD_SENDER_FLAGS) for flag in receiver.sender_flags],
-        flags=[(breakable(flag), False) for flag in informational_flags(receiver)]
-        + [(flag, True) for flag in problem_flags(receiver, duplicated)],
+        flags=[(breakable(flag), False) for flag in presentation.informational_flags(receiver)]
+        + [(flag, True) for flag in presentation.problem_flags(receiver, duplicated)],
         source=source,
         source_title=source_title,
         is_problem=id(receiver) in with_problem,

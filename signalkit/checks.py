@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Tags, register
 from django.core.checks import Warning as CheckWarning
 
-from signalkit.registry import ReceiverInfo, snapshot
+if TYPE_CHECKING:
+    from signalkit.registry import ReceiverInfo
+
 
 CHECK_IDS = {
     "duplicate": "signalkit.W001",
@@ -44,6 +46,9 @@ def check_receivers(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     """One warning per problem of the connected receivers (see the table above)."""
+    # Imported here, not at start-up: only runs of the checks pay for the inspector.
+    from signalkit.registry import snapshot
+
     registry = snapshot()
     if app_configs is not None:
         registry = registry.filter(app=[config.label for config in app_configs])

@@ -13,8 +13,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
 
-from signalkit.registry import ReceiverInfo, Registry, SignalInfo
+if TYPE_CHECKING:
+    from signalkit.registry import ReceiverInfo, Registry
 
 __all__ = [
     "count",
@@ -36,6 +38,8 @@ def keep(
 
     With ``drop_empty``, signals left without receivers are dropped too.
     """
+    from signalkit.registry import Registry, SignalInfo
+
     signals = [
         SignalInfo(info.path, info.name, info.signal, [r for r in info.receivers if accept(r)])
         for info in registry.signals

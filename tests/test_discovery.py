@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -232,6 +233,24 @@ def test_importing_signalkit_imports_neither_models_nor_the_app_registry() -> No
     code = "import sys, signalkit; print(sorted(m for m in sys.modules if m.startswith('django')))"
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.strip() == "[]"
+
+
+def test_start_up_does_not_load_the_inspector() -> None:
+    # Every process pays for what ready() and admin autodiscovery import: the registry and
+    # the send gate load when the checks run, a page is viewed or a mute starts.
+    code = (
+        "import sys, django; django.setup(); "
+        "print(sorted(m for m in ('signalkit.registry', 'signalkit.gate') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "example_project.settings"},
     )
 
     assert result.stdout.strip() == "[]"
