@@ -28,9 +28,9 @@ from django.apps import apps
 from django.db import models
 from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID
+from django.dispatch.dispatcher import _make_id as receiver_key  # type: ignore[attr-defined]
 
 from signalkit.discovery import add_signal, catalogue
-from signalkit.gate import receiver_key
 
 __all__ = [
     "Problem",
