@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gc
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.apps import apps
+from django.contrib.auth.signals import user_login_failed
 from django.db import connection
 from django.db.models.signals import ModelSignal
 from django.dispatch import Signal
@@ -37,3 +40,27 @@ def pending_cleanup() -> Iterator[None]:
     yield
     apps._pending_operations.clear()
     apps._pending_operations.update(before)
+
+
+DEAD_RECEIVER_UID = "tests-dead-receiver"
+
+
+@pytest.fixture
+def dead_receiver() -> Iterator[None]:
+    """A closure connected weakly to user_login_failed and then garbage collected."""
+
+    def make_receiver() -> Callable[..., None]:
+        calls: list[object] = []
+
+        def closure(sender: object, **kwargs: Any) -> None:
+            calls.append(sender)
+
+        return closure
+
+    receiver = make_receiver()
+    user_login_failed.connect(receiver, dispatch_uid=DEAD_RECEIVER_UID)
+    del receiver
+    gc.collect()
+    assert any(not r.alive for r in registry.snapshot().receivers)
+    yield
+    user_login_failed.disconnect(dispatch_uid=DEAD_RECEIVER_UID)  # also clears the dead entry

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import html
 import os
 import re
@@ -35,6 +34,7 @@ from signalkit.discovery import catalogue
 from signalkit.models import Receiver
 from signalkit.presentation import count
 from signalkit.registry import snapshot
+from tests.conftest import DEAD_RECEIVER_UID
 from tests.factories import (
     ReceiversViewerFactory,
     StaffUserFactory,
@@ -581,31 +581,11 @@ def test_a_receiver_without_kwargs_is_flagged(viewer: User, connect: Callable[..
     assert row.endswith(" no **kwargs")
 
 
-@pytest.fixture
-def dead_receiver() -> Iterator[None]:
-    """A closure connected weakly to user_login_failed and then garbage collected."""
-
-    def make_receiver() -> Callable[..., None]:
-        calls: list[object] = []
-
-        def closure(sender: object, **kwargs: Any) -> None:
-            calls.append(sender)
-
-        return closure
-
-    receiver = make_receiver()
-    user_login_failed.connect(receiver, dispatch_uid="admin-test-dead")
-    del receiver
-    gc.collect()
-    yield
-    user_login_failed.disconnect(dispatch_uid="admin-test-dead")  # clears the dead entry
-
-
 @pytest.mark.usefixtures("dead_receiver")
 def test_dead_receivers_are_listed_flagged_dead(viewer: User) -> None:
     row = row_of(get_page(viewer), "<dead weak reference>")
 
-    assert row.endswith(" uid=admin-test-dead dead")
+    assert row.endswith(f" uid={DEAD_RECEIVER_UID} dead")
 
 
 @pytest.mark.usefixtures("pending_cleanup")

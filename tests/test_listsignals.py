@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import json
 import os
 import re
@@ -19,10 +18,10 @@ from django.core.management import CommandError, call_command
 from django.db.models.signals import post_save
 
 from signalkit.registry import ReceiverInfo, snapshot
+from tests.conftest import DEAD_RECEIVER_UID
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ANSI = "\x1b["
-DEAD_UID = "listsignals-test-dead"
 # The receiver signalkit's AutoProfileMixin connects for users.Profile, as listed.
 PROFILE_RECEIVER = (
     "example_project.users.models.Profile.auto_create_receiver"
@@ -86,27 +85,6 @@ def connect() -> Iterator[Callable[..., None]]:
     yield connect_
     for receiver, dispatch_uid in connected:
         user_login_failed.disconnect(receiver, dispatch_uid=dispatch_uid)
-
-
-@pytest.fixture
-def dead_receiver() -> Iterator[None]:
-    """A closure connected weakly to user_login_failed and then garbage collected."""
-
-    def make_receiver() -> Callable[..., None]:
-        calls: list[object] = []
-
-        def closure(sender: object, **kwargs: Any) -> None:
-            calls.append(sender)
-
-        return closure
-
-    receiver = make_receiver()
-    user_login_failed.connect(receiver, dispatch_uid=DEAD_UID)
-    del receiver
-    gc.collect()
-    assert any(not r.alive for r in snapshot().receivers)
-    yield
-    user_login_failed.disconnect(dispatch_uid=DEAD_UID)  # also clears the dead entry
 
 
 @pytest.fixture
@@ -425,7 +403,7 @@ def test_dead_receivers_are_hidden_by_default() -> None:
 def test_include_dead_lists_dead_receivers_flagged_dead() -> None:
     stdout, _, _ = run_listsignals("--signal", "user_login_failed", "--include-dead")
 
-    assert f"  <dead weak reference> [uid={DEAD_UID}, dead]" in stdout
+    assert f"  <dead weak reference> [uid={DEAD_RECEIVER_UID}, dead]" in stdout
 
 
 @pytest.mark.usefixtures("dead_receiver")
