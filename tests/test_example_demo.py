@@ -9,10 +9,11 @@ import sys
 from contextlib import closing
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from example_project.blog.models import Comment, Post
 from example_project.orders.models import Order
@@ -27,6 +28,9 @@ def run_demo(*args: str) -> str:
     stdout = StringIO()
     call_command("demo", *args, stdout=stdout, stderr=StringIO())
     return stdout.getvalue()
+
+
+NOTHING = {model._meta.label: 0 for model in DEMO_MODELS}
 
 
 def counts() -> dict[str, int]:
@@ -99,16 +103,50 @@ def test_demo_never_resets_an_existing_superusers_password() -> None:
 
     assert get_user_model().objects.get(username="admin").check_password("mine")
     assert "password: admin" not in output
+    assert "python manage.py changepassword admin" in output
 
 
 @pytest.mark.django_db
-def test_demo_warns_when_the_chosen_user_is_not_a_superuser() -> None:
-    get_user_model().objects.create_user("admin", "admin@example.com", "admin")
-    stderr = StringIO()
+def test_demo_refuses_an_existing_user_that_is_not_a_superuser_and_writes_nothing() -> None:
+    get_user_model().objects.create_user("dave", "dave@example.com", "pw")
 
-    call_command("demo", stdout=StringIO(), stderr=stderr)
+    with pytest.raises(CommandError, match=r"--username 'dave': that user already exists"):
+        run_demo("--username", "dave")
 
-    assert "'admin' exists but is not a superuser" in stderr.getvalue()
+    assert counts() == {**NOTHING, "auth.User": 1, "users.Profile": 1}  # dave and his profile
+    assert not get_user_model().objects.get(username="dave").is_superuser
+
+
+@pytest.mark.django_db
+def test_demo_can_make_a_sample_customer_the_admin_of_a_fresh_database() -> None:
+    run_demo("--username", "alice", "--password", "s3cret")
+
+    alice = get_user_model().objects.get(username="alice")
+    assert alice.is_superuser
+    assert alice.check_password("s3cret")
+    assert Order.objects.filter(customer=alice).exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--database", "bogus"], "--database 'bogus': no such database"),
+        (["--username", ""], "--username '' is not a valid username: This field cannot be"),
+        (["--username", "x" * 151], f"--username '{'x' * 151}' is not a valid username: Ensure"),
+        (["--username", "bad!name"], "--username 'bad!name' is not a valid username: Enter"),
+        (["--email", "nope"], "--email 'nope' is not a valid e-mail address"),
+        (["--password", ""], "--password '' is empty"),
+    ],
+)
+@pytest.mark.django_db
+def test_demo_refuses_bad_options_naming_the_value_and_writes_nothing(
+    args: list[str], error: str
+) -> None:
+    with pytest.raises(CommandError) as raised:
+        run_demo(*args)
+
+    assert str(raised.value).startswith(error)
+    assert counts() == NOTHING
 
 
 # The whole process, as a user runs it: manage.py with example_project.settings on a fresh
@@ -116,8 +154,12 @@ def test_demo_warns_when_the_chosen_user_is_not_a_superuser() -> None:
 
 
 def manage(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return manage_url(f"sqlite:///{database}", *args)
+
+
+def manage_url(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["SIGNALKIT_DATABASE_URL"] = f"sqlite:///{database}"
+    env["SIGNALKIT_DATABASE_URL"] = url
     return subprocess.run(
         [sys.executable, "-W", "error::DeprecationWarning", "manage.py", *args],
         cwd=REPO_ROOT,
@@ -173,3 +215,103 @@ def test_manage_py_check_passes_on_the_demo_settings(demo_database: tuple[Path, 
     result = manage(database, "check")
 
     assert result.returncode == 0, result.stderr
+
+
+# Refused runs, as a user sees them: exit status 1, one line naming the bad value, no
+# traceback, and nothing written.
+
+
+def refusal(result: subprocess.CompletedProcess[str]) -> str:
+    """The one line a refused run printed, after checking it is all it printed."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--database", "bogus"], "--database 'bogus'"),
+        (["--username", ""], "--username ''"),
+        (["--username", "x" * 151], f"--username '{'x' * 151}'"),
+        (["--username", "bad!name"], "--username 'bad!name'"),
+    ],
+)
+def test_manage_py_demo_refuses_a_bad_option_before_creating_the_database(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    database = tmp_path / "demo.sqlite3"
+
+    line = refusal(manage(database, "demo", *args))
+
+    assert line.startswith(f"CommandError: {named}")
+    assert not database.exists()
+
+
+def superusers(database: Path) -> list[tuple[str, int]]:
+    with closing(sqlite3.connect(database)) as db:
+        return db.execute("SELECT username, is_superuser FROM auth_user ORDER BY id").fetchall()
+
+
+def test_manage_py_demo_refuses_an_existing_user_that_is_not_a_superuser(
+    demo_database: tuple[Path, str],
+) -> None:
+    database, _ = demo_database
+    before = (table_counts(database), superusers(database))
+
+    line = refusal(manage(database, "demo", "--username", "alice"))
+
+    assert line.startswith("CommandError: --username 'alice': that user already exists")
+    assert "createsuperuser" in line
+    assert (table_counts(database), superusers(database)) == before
+
+
+def server_url(scheme: str, host_port: str, name: str) -> str:
+    user = "postgres" if scheme == "postgresql" else "root"
+    return f"{scheme}://{user}@{host_port}/{name}"
+
+
+@pytest.mark.parametrize(
+    ("scheme", "driver", "server"),
+    [
+        ("postgresql", "psycopg", "PostgreSQL server at 127.0.0.1:1"),
+        ("mysql", "MySQLdb", "MariaDB/MySQL server at 127.0.0.1:1"),
+    ],
+)
+def test_manage_py_demo_names_a_database_server_it_cannot_reach(
+    tmp_path: Path, scheme: str, driver: str, server: str
+) -> None:
+    pytest.importorskip(driver, reason=f"the {scheme} driver {driver} is not installed")
+
+    result = manage_url(server_url(scheme, "127.0.0.1:1", "sk_demo"), "demo")
+
+    line = refusal(result)
+    assert line.startswith(
+        f"CommandError: Cannot connect to the 'default' database 'sk_demo' on the {server}"
+    )
+    assert "Check that the server is running" in line
+
+
+MISSING_DATABASE = "sk_demo_no_such_database"
+
+
+@pytest.mark.parametrize(
+    "create",
+    [
+        pytest.param("createdb", marks=pytest.mark.postgresql, id="postgresql"),
+        pytest.param("CREATE DATABASE", marks=pytest.mark.mariadb, id="mariadb"),
+    ],
+)
+def test_manage_py_demo_says_how_to_create_a_missing_database(create: str) -> None:
+    suite_url = urlsplit(os.environ["SIGNALKIT_DATABASE_URL"])
+    url = suite_url._replace(path=f"/{MISSING_DATABASE}").geturl()
+
+    line = refusal(manage_url(url, "demo"))
+
+    assert line.startswith(
+        f"CommandError: The 'default' database '{MISSING_DATABASE}' does not exist"
+    )
+    assert create in line

@@ -1,18 +1,26 @@
 """``python manage.py demo``: migrate, load the sample shop, create a superuser.
 
 Idempotent: every object is looked up before it is created, so running it again changes
-nothing (and never resets a password).
+nothing (and never resets a password). All or nothing: the options are checked, the database
+connected to and an existing ``--username`` that is not a superuser refused before anything
+is written; the superuser and the sample data are then written in one transaction. Every
+refusal is a ``CommandError``: one line naming the bad value, exit status 1.
 """
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured, ValidationError
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandParser
-from django.db import DEFAULT_DB_ALIAS, models, transaction
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, models, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from example_project.blog.models import Comment, Post
 from example_project.orders.models import Order
@@ -27,6 +35,8 @@ USERS = [
     ("bob", "bob@example.com", "Oslo"),
     ("carol", "carol@example.com", "Nairobi"),
 ]
+SERVER_NAMES = {"postgresql": "PostgreSQL", "mysql": "MariaDB/MySQL"}
+SAMPLE_USERNAMES = frozenset(username for username, _, _ in USERS)
 TAGS = ["coffee", "tea", "kitchen", "gift"]
 PRODUCTS = [
     # name, price, stock, tags
@@ -57,6 +67,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         using: str = options["database"]
         verbosity: int = options["verbosity"]
+        password: str = options["password"]
+        check_alias(using)
+        username = clean_username(options["username"])
+        email = clean_email(options["email"])
+        if not password:
+            raise CommandError("--password '' is empty: the admin login needs a password.")
+        connect(using)
+        refuse_a_user_that_is_not_a_superuser(using, username, before_migrating=True)
+
         self.stdout.write(f"Migrating the {using!r} database...")
         call_command(
             "migrate",
@@ -67,40 +86,120 @@ class Command(BaseCommand):
             stderr=self.stderr,
         )
         with transaction.atomic(using=using):
+            # The superuser first: --username alice on a fresh database makes the sample
+            # customer alice an admin, instead of refusing her once she exists.
+            password_shown = ensure_superuser(using, username, password, email)
             load_sample_data(using)
-            password_shown = self.ensure_superuser(
-                using, options["username"], options["password"], options["email"]
-            )
         self.stdout.write(self.style.SUCCESS("The demo shop is ready:"))
         self.stdout.write(f"  {summary(using)}")
         self.stdout.write(
             "Log in to the admin:\n"
             "  python manage.py runserver\n"
             "  open http://127.0.0.1:8000/admin/\n"
-            f"  user: {options['username']}  password: {password_shown}\n"
+            f"  user: {username}  password: {password_shown}\n"
             "The shop page (place and confirm orders there): http://127.0.0.1:8000/"
         )
 
-    def ensure_superuser(self, using: str, username: str, password: str, email: str) -> str:
-        """Create the superuser unless it exists; return the password to show."""
-        user_model = get_user_model()
-        user = (
-            user_model._default_manager.db_manager(using)
-            .filter(**{user_model.USERNAME_FIELD: username})
-            .first()
+
+def check_alias(using: str) -> None:
+    """Refuse a ``--database`` that is not in ``settings.DATABASES``."""
+    if using not in settings.DATABASES:
+        aliases = ", ".join(repr(alias) for alias in settings.DATABASES)
+        raise CommandError(
+            f"--database {using!r}: no such database in settings.DATABASES (configured: {aliases})."
         )
-        if user is None:
-            user_model._default_manager.db_manager(using).create_superuser(
-                **{user_model.USERNAME_FIELD: username, "email": email, "password": password}
-            )
-            return password
-        if not getattr(user, "is_superuser", False):
-            self.stderr.write(
-                f"{username!r} exists but is not a superuser: pick another --username."
-            )
-        if user.check_password(password):
-            return password
-        return "(unchanged: the user already existed)"
+
+
+def clean_username(raw: str) -> str:
+    """Return ``raw`` normalized as the user model does, or refuse it with the field's errors.
+
+    Blank, too long for the column, or characters the username validator rejects.
+    """
+    user_model = get_user_model()
+    field = user_model._meta.get_field(user_model.USERNAME_FIELD)
+    normalize = getattr(user_model, "normalize_username", None)
+    username = normalize(raw) if normalize is not None else raw
+    try:
+        field.clean(username, None)
+    except ValidationError as exc:
+        problems = " ".join(exc.messages)
+        raise CommandError(f"--username {raw!r} is not a valid username: {problems}") from None
+    return str(username)
+
+
+def clean_email(raw: str) -> str:
+    """Return ``raw`` if the user model's e-mail field accepts it (or has no such field)."""
+    user_model = get_user_model()
+    try:
+        field = user_model._meta.get_field("email")
+    except FieldDoesNotExist:
+        return raw
+    try:
+        field.clean(raw, None)
+    except ValidationError as exc:
+        problems = " ".join(exc.messages)
+        raise CommandError(f"--email {raw!r} is not a valid e-mail address: {problems}") from None
+    return raw
+
+
+def connect(using: str) -> None:
+    """Open the connection, or say in one line which database failed and what to do."""
+    try:
+        connection = connections[using]
+    except ImproperlyConfigured as exc:  # e.g. the database driver is not installed
+        raise CommandError(f"The {using!r} database: {_one_line(str(exc))}") from None
+    try:
+        connection.ensure_connection()
+    except OperationalError as exc:
+        raise CommandError(_connection_failure(using, connection, exc)) from None
+
+
+def refuse_a_user_that_is_not_a_superuser(
+    using: str, username: str, *, before_migrating: bool = False
+) -> None:
+    """Refuse to go on when ``username`` exists and is not a superuser.
+
+    The demo never changes an existing user: promoting one, or resetting its password, is
+    the project owner's decision. ``before_migrating``: the user table may not exist yet.
+    """
+    user_model = get_user_model()
+    if before_migrating:
+        table = user_model._meta.db_table
+        if table not in connections[using].introspection.table_names():
+            return
+    found = (
+        user_model._default_manager.db_manager(using)
+        .filter(**{user_model.USERNAME_FIELD: username})
+        .first()
+    )
+    if found is None or getattr(found, "is_superuser", False):
+        return
+    sample = " (one of the demo's sample customers)" if username in SAMPLE_USERNAMES else ""
+    raise CommandError(
+        f"--username {username!r}: that user already exists{sample} and is not a superuser; "
+        "nothing was changed. Pick another --username, or make an admin yourself with "
+        "python manage.py createsuperuser."
+    )
+
+
+def ensure_superuser(using: str, username: str, password: str, email: str) -> str:
+    """Create the superuser unless it exists; return the password to show.
+
+    An existing superuser is kept as it is, password included.
+    """
+    refuse_a_user_that_is_not_a_superuser(using, username)
+    user_model = get_user_model()
+    manager = user_model._default_manager.db_manager(using)
+    user = manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+    if user is None:
+        manager.create_superuser(
+            **{user_model.USERNAME_FIELD: username, "email": email, "password": password}
+        )
+        return password
+    # hashers.check_password, not user.check_password: that one saves a rehashed password.
+    if check_password(password, user.password):
+        return password
+    return f"(unchanged: the superuser already existed; python manage.py changepassword {username})"
 
 
 def load_sample_data(using: str = DEFAULT_DB_ALIAS) -> None:
@@ -181,3 +280,71 @@ def _first_or_create(
     if found is not None:
         return found, False
     return queryset.create(**lookup, **defaults), True
+
+
+def _connection_failure(using: str, connection: BaseDatabaseWrapper, exc: Exception) -> str:
+    """One line: which database, what went wrong, what to do."""
+    db = connection.settings_dict
+    name = str(db["NAME"])
+    if connection.vendor == "sqlite":
+        return (
+            f"Cannot open the {using!r} database, the SQLite file {name}: {_reason(exc)} "
+            "Check that its directory exists and is writable, or set SIGNALKIT_DATABASE_URL."
+        )
+    # Not connection.display_name: on MySQL that asks the server for its version.
+    server = f"{SERVER_NAMES.get(connection.vendor, connection.vendor)} server at "
+    server += str(db["HOST"] or "localhost")
+    if db["PORT"]:
+        server += f":{db['PORT']}"
+    if _is_missing_database(connection, exc):
+        return (
+            f"The {using!r} database {name!r} does not exist on the {server}: create it "
+            f"({_create_database_command(connection)}) or point SIGNALKIT_DATABASE_URL at "
+            "an existing one."
+        )
+    user = f" as {db['USER']!r}" if db["USER"] else ""
+    return (
+        f"Cannot connect to the {using!r} database {name!r} on the {server}{user}: "
+        f"{_reason(exc)} Check that the server is running and accepts this user, or point "
+        "SIGNALKIT_DATABASE_URL at another database."
+    )
+
+
+def _reason(exc: Exception) -> str:
+    """The driver's message on one line, ending with a full stop."""
+    cause = exc.__cause__ or exc
+    args = cause.args
+    if len(args) == 2 and isinstance(args[0], int):  # MySQLdb: (code, message)
+        reason = f"{args[1]} (error {args[0]})"
+    else:
+        # psycopg repeats the host and port the line names already.
+        reason = re.sub(r"^connection failed: connection to server at .*? failed: ", "", str(cause))
+        reason = "; ".join(line.strip() for line in reason.splitlines() if line.strip())
+    reason = _one_line(reason)
+    return reason if reason.endswith((".", "?", "!")) else f"{reason}."
+
+
+def _is_missing_database(connection: BaseDatabaseWrapper, exc: Exception) -> bool:
+    cause = exc.__cause__ or exc
+    if connection.vendor == "mysql":
+        return bool(cause.args) and cause.args[0] == 1049  # ER_BAD_DB_ERROR
+    name = connection.settings_dict["NAME"]
+    return f'database "{name}" does not exist' in str(cause)
+
+
+def _create_database_command(connection: BaseDatabaseWrapper) -> str:
+    db = connection.settings_dict
+    if connection.vendor == "mysql":
+        options = {"-h": db["HOST"], "-P": db["PORT"], "-u": db["USER"]}
+        create = f"-e 'CREATE DATABASE `{db['NAME']}`'"
+        return " ".join(["mariadb", *_options(options), create])
+    options = {"-h": db["HOST"], "-p": db["PORT"], "-U": db["USER"]}
+    return " ".join(["createdb", *_options(options), str(db["NAME"])])
+
+
+def _options(options: dict[str, Any]) -> list[str]:
+    return [f"{flag} {value}" for flag, value in options.items() if value]
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
