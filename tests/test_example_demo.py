@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from example_project.blog.models import Comment, Post
+from example_project.demo.management.commands import demo
 from example_project.orders.models import Order
 from example_project.products.models import Product, Tag
 from example_project.users.models import Profile
@@ -115,6 +116,21 @@ def test_demo_refuses_an_existing_user_that_is_not_a_superuser_and_writes_nothin
 
     assert counts() == {**NOTHING, "auth.User": 1, "users.Profile": 1}  # dave and his profile
     assert not get_user_model().objects.get(username="dave").is_superuser
+
+
+@pytest.mark.django_db
+def test_demo_rolls_back_when_the_user_appears_after_the_first_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def another_process_creates_dave(using: str, username: str) -> None:
+        get_user_model().objects.create_user("dave", "dave@example.com", "pw")
+
+    monkeypatch.setattr(demo, "refuse_a_user_that_is_not_a_superuser", another_process_creates_dave)
+
+    with pytest.raises(CommandError, match=r"--username 'dave': that user already exists"):
+        run_demo("--username", "dave")
+
+    assert counts() == {**NOTHING, "auth.User": 1, "users.Profile": 1}
 
 
 @pytest.mark.django_db

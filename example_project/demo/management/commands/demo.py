@@ -74,7 +74,7 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("--password '' is empty: the admin login needs a password.")
         connect(using)
-        refuse_a_user_that_is_not_a_superuser(using, username, before_migrating=True)
+        refuse_a_user_that_is_not_a_superuser(using, username)
 
         self.stdout.write(f"Migrating the {using!r} database...")
         call_command(
@@ -154,40 +154,32 @@ def connect(using: str) -> None:
         raise CommandError(_connection_failure(using, connection, exc)) from None
 
 
-def refuse_a_user_that_is_not_a_superuser(
-    using: str, username: str, *, before_migrating: bool = False
-) -> None:
-    """Refuse to go on when ``username`` exists and is not a superuser.
+def refuse_a_user_that_is_not_a_superuser(using: str, username: str) -> None:
+    """Before migrating: refuse when ``username`` exists and is not a superuser.
 
-    The demo never changes an existing user: promoting one, or resetting its password, is
-    the project owner's decision. ``before_migrating``: the user table may not exist yet.
+    The user table may not exist yet, or miss a column a pending migration adds: only the
+    primary key and ``is_superuser`` are read.
     """
     user_model = get_user_model()
-    if before_migrating:
-        table = user_model._meta.db_table
-        if table not in connections[using].introspection.table_names():
-            return
+    if user_model._meta.db_table not in connections[using].introspection.table_names():
+        return
+    flags = ["is_superuser"] if _has_field(user_model, "is_superuser") else []
     found = (
         user_model._default_manager.db_manager(using)
         .filter(**{user_model.USERNAME_FIELD: username})
+        .values("pk", *flags)
         .first()
     )
-    if found is None or getattr(found, "is_superuser", False):
-        return
-    sample = " (one of the demo's sample customers)" if username in SAMPLE_USERNAMES else ""
-    raise CommandError(
-        f"--username {username!r}: that user already exists{sample} and is not a superuser; "
-        "nothing was changed. Pick another --username, or make an admin yourself with "
-        "python manage.py createsuperuser."
-    )
+    if found is not None and not found.get("is_superuser", False):
+        raise _not_a_superuser(username)
 
 
 def ensure_superuser(using: str, username: str, password: str, email: str) -> str:
     """Create the superuser unless it exists; return the password to show.
 
-    An existing superuser is kept as it is, password included.
+    An existing superuser is kept as it is, password included; an existing user that is not
+    one is refused (the caller's transaction rolls back): the demo never changes a user.
     """
-    refuse_a_user_that_is_not_a_superuser(using, username)
     user_model = get_user_model()
     manager = user_model._default_manager.db_manager(using)
     user = manager.filter(**{user_model.USERNAME_FIELD: username}).first()
@@ -196,6 +188,8 @@ def ensure_superuser(using: str, username: str, password: str, email: str) -> st
             **{user_model.USERNAME_FIELD: username, "email": email, "password": password}
         )
         return password
+    if not getattr(user, "is_superuser", False):  # created since the check before migrating
+        raise _not_a_superuser(username)
     # hashers.check_password, not user.check_password: that one saves a rehashed password.
     if check_password(password, user.password):
         return password
@@ -280,6 +274,23 @@ def _first_or_create(
     if found is not None:
         return found, False
     return queryset.create(**lookup, **defaults), True
+
+
+def _not_a_superuser(username: str) -> CommandError:
+    sample = " (one of the demo's sample customers)" if username in SAMPLE_USERNAMES else ""
+    return CommandError(
+        f"--username {username!r}: that user already exists{sample} and is not a superuser; "
+        "nothing was changed. Pick another --username, or make an admin yourself with "
+        "python manage.py createsuperuser."
+    )
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    try:
+        model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    return True
 
 
 def _connection_failure(using: str, connection: BaseDatabaseWrapper, exc: Exception) -> str:
