@@ -7,8 +7,8 @@ Unset or empty: SQLite at the caller's default path. Otherwise one of:
 - ``mysql://user:password@host:port/name`` (``mariadb://`` too): MariaDB or MySQL with
   InnoDB (needs mysqlclient: ``pip install mysqlclient``).
 
-A malformed value raises :class:`ImproperlyConfigured` naming the variable, the value and
-what is wrong with it, before Django tries to connect anywhere.
+A malformed value raises :class:`DatabaseUrlError` (an ``ImproperlyConfigured``) naming the
+variable, the value and what is wrong with it, before Django tries to connect anywhere.
 """
 
 from __future__ import annotations
@@ -31,6 +31,10 @@ SERVER_ENGINES = {
     "mysql": "django.db.backends.mysql",
     "mariadb": "django.db.backends.mysql",
 }
+
+
+class DatabaseUrlError(ImproperlyConfigured):
+    """``SIGNALKIT_DATABASE_URL`` is malformed; the message names the value and the problem."""
 
 
 def database_from_url(url: str | None, sqlite_name: str) -> dict[str, Any]:
@@ -82,5 +86,5 @@ def _engine_options(engine: str) -> dict[str, Any]:
     return {}
 
 
-def _bad(url: str, problem: str) -> ImproperlyConfigured:
-    return ImproperlyConfigured(f"{ENV_VAR}={url!r}: {problem}. Use {FORMS}.")
+def _bad(url: str, problem: str) -> DatabaseUrlError:
+    return DatabaseUrlError(f"{ENV_VAR}={url!r}: {problem}. Use {FORMS}.")

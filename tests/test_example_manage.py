@@ -56,7 +56,7 @@ def test_traceback_still_shows_the_malformed_database_urls_traceback() -> None:
 
     assert result.returncode == 1
     assert "Traceback" in result.stderr
-    assert "ImproperlyConfigured: SIGNALKIT_DATABASE_URL=" in result.stderr
+    assert "DatabaseUrlError: SIGNALKIT_DATABASE_URL=" in result.stderr
 
 
 def test_other_configuration_errors_keep_their_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
