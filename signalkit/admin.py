@@ -16,6 +16,11 @@ connects and writes nothing, and runs no query of its own. Filters and search ar
 parameters (``app``, ``signal``, ``sender``, ``async``, ``problems``, ``q``); their choices
 come from the snapshot. Only active staff with the ``signalkit.view_receiver`` permission,
 and active superusers, see it.
+
+Every filter link keeps the search, as in Django's own changelist, so the search is
+limited to ``SEARCH_MAX_LENGTH`` characters: a longer one is reported and ignored, and a
+bad value is quoted shortened in its message. The page's size never depends on the
+length of what the URL carries.
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ __all__ = ["ReceiverAdmin", "ReceiversPage"]
 
 TEMPLATE = "signalkit/admin/receivers.html"
 SEARCH = "q"
+# Longest search accepted: each filter link repeats it. A full dotted receiver path plus a
+# signal name fits; the search box lets a browser type no more.
+SEARCH_MAX_LENGTH = 200
+# How much of a rejected value a message quotes.
+QUOTED_LENGTH = 60
 NO_APP = "-"  # the app filter's value for receivers outside every installed app
 # Model sender flags that mean the receiver never runs (the others only describe).
 BAD_SENDER_FLAGS = frozenset({"abstract", "swapped"})
@@ -236,7 +246,9 @@ class ReceiversPage:
                 active[spec.parameter] = value
             else:
                 errors.append(_unknown(spec, value))
-        query = params.get(SEARCH, "").strip()
+        query, search_error = _search(params.get(SEARCH, ""))
+        if search_error:
+            errors.append(search_error)
         terms = query.lower().split()
 
         def shown(row: Row) -> bool:
@@ -266,6 +278,11 @@ class ReceiversPage:
             if filtered
             else [info.path for info in registry.signals if not info.receivers],
         )
+
+    @property
+    def search_max_length(self) -> int:
+        """The search box's ``maxlength``: longer searches are ignored (``SEARCH_MAX_LENGTH``)."""
+        return SEARCH_MAX_LENGTH
 
     @property
     def summary(self) -> str:
@@ -387,14 +404,30 @@ def _query_string(params: dict[str, str]) -> str:
     return f"?{urlencode(kept)}" if kept else "?"
 
 
+def _search(value: str) -> tuple[str, str | None]:
+    """(the search to apply, an error): a search over ``SEARCH_MAX_LENGTH`` is ignored."""
+    query = value.strip()
+    if len(query) <= SEARCH_MAX_LENGTH:
+        return query, None
+    return "", (
+        f"The search {_quoted(query)} is {len(query):,} characters long, longer than the "
+        f"{SEARCH_MAX_LENGTH} allowed; it is ignored."
+    )
+
+
 def _unknown(spec: _Spec, value: str) -> str:
     choices = _listing(
         f"{value} (no app)" if value == NO_APP else value for value, _ in spec.values
     )
     return (
-        f"Unknown {spec.title} {value!r} in the {spec.parameter!r} filter; it is ignored. "
-        f"Choose one of: {choices}."
+        f"Unknown {spec.title} {_quoted(value)} in the {spec.parameter!r} filter; it is "
+        f"ignored. Choose one of: {choices}."
     )
+
+
+def _quoted(value: str) -> str:
+    """``repr(value)``, cut to ``QUOTED_LENGTH`` characters (ending "…") when longer."""
+    return presentation.safe_repr(value, limit=QUOTED_LENGTH)
 
 
 def _listing(values: Iterable[str], limit: int = 20) -> str:

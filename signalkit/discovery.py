@@ -3,7 +3,8 @@
 Django's own ``autodiscover_modules`` re-raises the bare exception of a broken module;
 signalkit names the module that failed and chains the original exception, and it tells
 "the app has no signals module" (skipped) apart from "the signals module raised
-ImportError" (a missing dependency: an error).
+ImportError" (a missing dependency: an error). The catalogue reads the globals of every
+imported module without evaluating anything (no attribute access, no ``isinstance``).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import sys
 from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
+from typing import Any
 
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.dispatch import Signal
-from django.utils.module_loading import import_string
 
 from signalkit.conf import conf
 
@@ -63,9 +64,9 @@ def autodiscover() -> list[str]:
     for app_config in apps.get_app_configs():
         for submodule in submodules:
             dotted = f"{app_config.name}.{submodule}"
-            if not _module_exists(dotted):
-                continue
             try:
+                if not _module_exists(app_config.name, submodule):
+                    continue
                 import_module(dotted)
             except Exception as exc:
                 raise AutodiscoveryError(
@@ -79,60 +80,126 @@ def autodiscover() -> list[str]:
 
 
 def _import_extra_signal(path: str) -> Signal:
-    try:
-        signal = import_string(path)
-    except ImportError as exc:
-        raise AutodiscoveryError(
-            f"SIGNALKIT_EXTRA_SIGNALS contains {path!r}, which could not be imported: {exc}"
-        ) from exc
-    if not isinstance(signal, Signal):
-        raise AutodiscoveryError(
-            f"SIGNALKIT_EXTRA_SIGNALS contains {path!r}, which is a "
-            f"{type(signal).__name__}, not a django.dispatch.Signal."
-        )
-    return signal
+    """Import the module of one ``SIGNALKIT_EXTRA_SIGNALS`` path and return its signal.
 
-
-def _module_exists(dotted: str) -> bool:
-    """Whether ``dotted`` can be imported, without executing it.
-
-    ``find_spec`` imports the parent packages (already imported: they are apps) but not the
-    module itself, so an ImportError raised *inside* the module is never mistaken for a
-    missing module. A nested name whose intermediate package is missing counts as missing.
+    Every failure names the setting and the path, the original exception chained.
     """
+    module_name, _, attribute = path.rpartition(".")
+    setting = f"SIGNALKIT_EXTRA_SIGNALS contains {path!r}"
     try:
-        return find_spec(dotted) is not None
+        module = import_module(module_name)
     except ModuleNotFoundError as exc:
-        # A package on the way to ``dotted`` is missing: so is the module. Anything else
-        # missing was imported by a package on the way, which is that package's bug.
-        if exc.name and dotted.startswith(f"{exc.name}."):
+        if exc.name is None or not f"{module_name}.".startswith(f"{exc.name}."):
+            raise _extra_signal_error(setting, module_name, exc) from exc
+        raise AutodiscoveryError(
+            f"{setting}, but there is no module {module_name!r} ({exc}). Use the dotted "
+            f'path of a Signal at module level, such as "myapp.events.order_paid".'
+        ) from exc
+    except Exception as exc:
+        raise _extra_signal_error(setting, module_name, exc) from exc
+    try:
+        signal = getattr(module, attribute)
+    except AttributeError as exc:
+        raise AutodiscoveryError(
+            f"{setting}, but module {module_name!r} has no attribute {attribute!r}."
+        ) from exc
+    except Exception as exc:
+        raise AutodiscoveryError(
+            f"{setting}: reading {attribute!r} from module {module_name!r} raised "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    # type() and not isinstance(): a lazy object would be evaluated (see _collect).
+    if not issubclass(type(signal), Signal):
+        raise AutodiscoveryError(
+            f"{setting}, which is a {type(signal).__qualname__}, not a django.dispatch.Signal."
+        )
+    return signal  # type: ignore[no-any-return]
+
+
+def _extra_signal_error(setting: str, module_name: str, exc: Exception) -> AutodiscoveryError:
+    return AutodiscoveryError(
+        f"{setting}, whose module {module_name!r} raised while it was imported: "
+        f"{type(exc).__name__}: {exc}"
+    )
+
+
+def _module_exists(package: str, submodule: str) -> bool:
+    """Whether ``<package>.<submodule>`` can be imported, without executing it.
+
+    Each name on the way must be a package: ``find_spec`` imports the parent of the name it
+    looks up (an app's package is already imported) but not the module itself, so an
+    ImportError raised *inside* the module is never mistaken for a missing module. A name
+    on the way that is missing, or is a plain module rather than a package (``handlers.py``
+    when ``handlers.orders`` is asked for, e.g. ``django.contrib.staticfiles.handlers``),
+    means there is no such module here: that plain module is not imported. A package on the
+    way that fails to import raises.
+    """
+    name = package
+    is_package = _is_package(sys.modules.get(package))
+    for part in submodule.split("."):
+        if not is_package:
             return False
-        raise AutodiscoveryError(f"signalkit could not look up {dotted!r}: {exc}") from exc
+        name = f"{name}.{part}"
+        namespace = module_namespace(sys.modules.get(name))
+        if namespace is not None:
+            is_package = "__path__" in namespace
+            continue
+        spec = find_spec(name)
+        if spec is None:
+            return False
+        is_package = spec.submodule_search_locations is not None
+    return True
+
+
+def _is_package(module: object) -> bool:
+    namespace = module_namespace(module)
+    return namespace is not None and "__path__" in namespace
+
+
+def module_namespace(module: object) -> dict[str, Any] | None:
+    """The globals of ``module`` when it is a module object, else None; evaluates nothing.
+
+    ``vars(module)`` would ask the object for its ``__dict__``: a module being imported
+    lazily (``importlib.util.LazyLoader``) executes itself on any attribute access, and
+    ``sys.modules`` may hold objects that are no modules at all. The dict is read through
+    the module type's own descriptor instead.
+    """
+    if not issubclass(type(module), ModuleType):
+        return None
+    namespace: dict[str, Any] = _MODULE_DICT.__get__(module)
+    return namespace
+
+
+_MODULE_DICT = vars(ModuleType)["__dict__"]
 
 
 def catalogue() -> dict[str, Signal]:
-    """Every known signal, by dotted path: Django's, then the apps', then the extra ones.
+    """Every known signal, by dotted path: Django's, the apps', the extra and registered
+    ones, then those of every other imported module.
 
     Known means: module-level ``Signal`` instances of Django's signal modules, of each
     installed app's ``signals``, ``models`` and ``SIGNALKIT_AUTODISCOVER`` modules,
-    ``SIGNALKIT_EXTRA_SIGNALS`` and ``register_signal()``. A pure read: only modules that
-    are already imported are looked at. A signal found in several modules (re-exported) is
-    listed once, under the module whose source defines it.
+    ``SIGNALKIT_EXTRA_SIGNALS``, ``register_signal()``, and every ``Signal`` held by a
+    module-level variable of any other imported module (a library's own signals, outside
+    INSTALLED_APPS, such as ``django.tasks.signals``). A pure read: only modules that are
+    already imported are looked at, and their globals are read without evaluating anything
+    (no attribute access, no ``isinstance``; never a heap scan). A signal found in several
+    modules (re-exported) is listed once, under the module whose source defines it.
     """
     paths: dict[Signal, str] = {}
     for module_name in DJANGO_SIGNAL_MODULES:
-        _collect(paths, sys.modules.get(module_name))
+        _collect(paths, module_name)
     submodules = dict.fromkeys(["signals", "models", *conf.AUTODISCOVER])
     for app_config in apps.get_app_configs():
         for submodule in submodules:
-            _collect(paths, sys.modules.get(f"{app_config.name}.{submodule}"))
+            _collect(paths, f"{app_config.name}.{submodule}")
     for path in conf.EXTRA_SIGNALS:
-        module_name, _, attribute = path.rpartition(".")
-        signal = getattr(sys.modules.get(module_name), attribute, None)
-        if isinstance(signal, Signal):
+        signal = _imported_signal(path)
+        if signal is not None:
             paths.setdefault(signal, path)
     for path, signal in _registered.items():
         paths.setdefault(signal, path)
+    _collect_imported(paths)
     return {path: signal for signal, path in paths.items()}
 
 
@@ -144,18 +211,60 @@ def add_signal(path: str, signal: Signal) -> None:
     _registered[path] = signal
 
 
-def _collect(paths: dict[Signal, str], module: ModuleType | None) -> None:
-    if module is None:
+def _collect(paths: dict[Signal, str], module_name: str) -> None:
+    namespace = module_namespace(sys.modules.get(module_name))
+    if namespace is None:
         return
-    for attribute, value in list(vars(module).items()):
+    for attribute, value in list(namespace.items()):
         # type() and not isinstance(): isinstance() asks a lazy object for its __class__,
         # which evaluates it (django.contrib.staticfiles.storage.staticfiles_storage).
-        if not issubclass(type(value), Signal):
+        if not issubclass(type(value), Signal) or type(attribute) is not str:
             continue
-        path = f"{module.__name__}.{attribute}"
         known = paths.get(value)
-        if known is None or _defines_instead(module.__name__, attribute, known):
-            paths[value] = path
+        if known is None or _defines_instead(module_name, attribute, known):
+            paths[value] = f"{module_name}.{attribute}"
+
+
+def _collect_imported(paths: dict[Signal, str]) -> None:
+    """Add the signals of every imported module that ``paths`` does not know yet.
+
+    The cost is one ``type()`` test per module-level variable of every module in
+    ``sys.modules`` (about 2 ms for 25,000 variables). ``list()`` copies each dict at once:
+    another thread may be importing meanwhile.
+    """
+    found: dict[Signal, str] = {}
+    for module_name, module in list(sys.modules.items()):
+        namespace = module_namespace(module)
+        if namespace is None or type(module_name) is not str:
+            continue
+        # Most modules hold no signal: look at the values alone before pairing names.
+        if not [value for value in list(namespace.values()) if issubclass(type(value), Signal)]:
+            continue
+        for attribute, value in list(namespace.items()):
+            if not issubclass(type(value), Signal) or type(attribute) is not str:
+                continue
+            if value in paths:
+                continue
+            known = found.get(value)
+            if known is None or _defines_instead(module_name, attribute, known):
+                found[value] = f"{module_name}.{attribute}"
+    paths.update(found)
+
+
+def _imported_signal(path: str) -> Signal | None:
+    """The signal at ``path`` when its module is imported (a pure read, as _collect)."""
+    module_name, _, attribute = path.rpartition(".")
+    module = sys.modules.get(module_name)
+    namespace = module_namespace(module)
+    if namespace is None:
+        return None
+    value = namespace.get(attribute)
+    if value is None and type(module) is ModuleType and "__getattr__" in namespace:
+        try:  # a module-level __getattr__ (PEP 562), which autodiscover() already called
+            value = getattr(module, attribute)
+        except Exception:
+            return None
+    return value if issubclass(type(value), Signal) else None
 
 
 def _defines_instead(module_name: str, attribute: str, known_path: str) -> bool:
@@ -173,7 +282,10 @@ _assigned: dict[str, frozenset[str]] = {}
 
 def _assigned_names(module_name: str) -> frozenset[str]:
     """Names the source of ``module_name`` assigns at module level (empty if unreadable)."""
-    filename = getattr(sys.modules.get(module_name), "__file__", None) or ""
+    namespace = module_namespace(sys.modules.get(module_name))
+    filename = namespace.get("__file__") if namespace is not None else None
+    if type(filename) is not str:
+        return frozenset()
     if filename not in _assigned:
         try:
             with open(filename, encoding="utf-8") as source:

@@ -6,10 +6,14 @@ Both show the same flags with the same words and the same ``file:line``::
     ['async', 'strong', 'uid=shop.welcome']
     >>> location(receiver)
     'shop/signals.py:12'
+
+Nothing here raises on a hostile value: a ``repr()`` that raises reads
+``<unprintable Class object at 0x…: repr() raised Error>`` (:func:`safe_repr`).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Callable, Hashable
@@ -28,7 +32,14 @@ __all__ = [
     "problem_flags",
     "readable_path",
     "relative_path",
+    "safe_repr",
 ]
+
+logger = logging.getLogger("signalkit")
+
+# Longest repr shown; a longer one is cut, ending with "…".
+REPR_LIMIT = 200
+_TYPE_QUALNAME = vars(type)["__qualname__"]
 
 
 def keep(
@@ -84,7 +95,33 @@ def problem_flags(receiver: ReceiverInfo, duplicated: set[int]) -> list[str]:
 
 def format_uid(uid: Hashable) -> str:
     """A dispatch_uid as written: a string as it is, anything else as its repr."""
-    return uid if isinstance(uid, str) else repr(uid)
+    return str.__str__(uid) if issubclass(type(uid), str) else safe_repr(uid)
+
+
+def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
+    """``repr(value)``, cut to ``limit`` characters; never raises.
+
+    A ``repr()`` that raises gives ``<unprintable Class object at 0x…: repr() raised
+    RuntimeError>`` (the error is logged at DEBUG level on the ``signalkit`` logger)::
+
+        >>> safe_repr(Broken())
+        '<unprintable Broken object at 0x7f3a…: repr() raised RuntimeError>'
+    """
+    try:
+        text = str.__str__(repr(value))
+    except Exception as exc:
+        logger.debug("repr() of a %s object raised", _class_name(value), exc_info=True)
+        text = (
+            f"<unprintable {_class_name(value)} object at {id(value):#x}: repr() raised "
+            f"{_class_name(exc)}>"
+        )
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _class_name(value: object) -> str:
+    # The class's own __qualname__, never one a metaclass computes: always a string.
+    name: str = _TYPE_QUALNAME.__get__(type(value))
+    return name
 
 
 def location(receiver: ReceiverInfo) -> str:

@@ -8,12 +8,18 @@
 ``snapshot()`` is a pure read: it imports nothing, connects nothing and never walks the
 heap. This module holds the one normaliser of ``Signal.receivers`` (``_entries``), whose
 tuples differ across Django versions (DESIGN §2); nothing else in signalkit reads them.
+
+No receiver, sender or dispatch_uid can make a snapshot raise: names are read from the
+objects' own classes (never through a metaclass or ``__getattr__``), a ``__module__`` that
+is not a string counts as no module, and a ``repr()`` that raises gives a
+``<unprintable …>`` text (each such error is logged at DEBUG level on ``signalkit``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import inspect
+import logging
 import sys
 import types
 import weakref
@@ -30,7 +36,8 @@ from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID
 from django.dispatch.dispatcher import _make_id as receiver_key  # type: ignore[attr-defined]
 
-from signalkit.discovery import add_signal, catalogue
+from signalkit.discovery import add_signal, catalogue, module_namespace
+from signalkit.presentation import safe_repr
 
 __all__ = [
     "Problem",
@@ -40,6 +47,8 @@ __all__ = [
     "register_signal",
     "snapshot",
 ]
+
+logger = logging.getLogger("signalkit")
 
 DEAD = "<dead weak reference>"
 # A weak bound method dies with its object: a normal end (Django's own FileSystemStorage
@@ -84,20 +93,22 @@ class ReceiverInfo:
         ``inspect.signature`` does), else from ``inspect.signature``. Never Django's
         ``func_accepts_kwargs``, whose cache would keep weak receivers alive.
         """
-        target = self.receiver
-        if isinstance(target, types.MethodType):
-            target = target.__func__
-        if isinstance(target, types.FunctionType):
-            with contextlib.suppress(ValueError):
-                target = inspect.unwrap(target)
-            code = getattr(target, "__code__", None)
-            if code is not None:
-                return bool(code.co_flags & inspect.CO_VARKEYWORDS)
+        target: Any = self.receiver
         if target is None:
             return None
         try:
+            if issubclass(type(target), types.MethodType):
+                target = target.__func__
+            if issubclass(type(target), types.FunctionType):
+                with contextlib.suppress(ValueError):  # a __wrapped__ loop: the outer one
+                    target = inspect.unwrap(target)
+                if issubclass(type(target), types.FunctionType):
+                    return bool(target.__code__.co_flags & inspect.CO_VARKEYWORDS)
             parameters = inspect.signature(target).parameters.values()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError):  # no signature (some builtins)
+            return None
+        except Exception:
+            logger.debug("The signature of %s could not be read", self.path, exc_info=True)
             return None
         return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
@@ -288,8 +299,10 @@ def register_signal(signal: Signal, name: str | None = None) -> Signal:
 
         order_paid = register_signal(Signal())  # listed as "myapp.events.order_paid"
     """
-    if not isinstance(signal, Signal):
-        raise TypeError(f"register_signal() takes a django.dispatch.Signal, not {signal!r}.")
+    if not issubclass(type(signal), Signal):
+        raise TypeError(
+            f"register_signal() takes a django.dispatch.Signal, not {safe_repr(signal)}."
+        )
     if name is None:
         name = _name_in_caller(signal, sys._getframe(1))
     elif "." not in name or not all(part.isidentifier() for part in name.split(".")):
@@ -343,7 +356,8 @@ def _entries(signal: Signal) -> list[_Entry]:
     entries = []
     for entry in list(signal.receivers):
         (receiver_key, sender_key), ref = entry[0], entry[1]
-        weak = isinstance(ref, weakref.ReferenceType)
+        # type(), not isinstance(): a strong receiver is any object, __class__ included.
+        weak = issubclass(type(ref), weakref.ReferenceType)
         sender, sender_alive, stored_is_async = _UNKNOWN, True, None
         if len(entry) == 3:
             stored_is_async = entry[2]
@@ -358,7 +372,7 @@ def _entries(signal: Signal) -> list[_Entry]:
                 sender_key,
                 ref() if weak else ref,
                 weak,
-                isinstance(ref, weakref.WeakMethod),
+                issubclass(type(ref), weakref.WeakMethod),
                 sender,
                 sender_alive,
                 stored_is_async,
@@ -368,9 +382,25 @@ def _entries(signal: Signal) -> list[_Entry]:
 
 
 def _looks_like_id(key: Hashable) -> bool:
-    return isinstance(key, int) or (
-        isinstance(key, tuple) and len(key) == 2 and all(isinstance(k, int) for k in key)
+    """Whether ``key`` is one of Django's id-based receiver keys (any dispatch_uid may not)."""
+    return type(key) is int or (
+        type(key) is tuple and len(key) == 2 and all(type(k) is int for k in key)
     )
+
+
+def _dispatch_uid(key: Hashable, target: object) -> Hashable | None:
+    """The dispatch_uid a live receiver was connected with, None without one.
+
+    Only an id-shaped key is compared (a dispatch_uid's own ``__eq__`` is never called).
+    """
+    if not _looks_like_id(key):
+        return key
+    try:
+        own_key = receiver_key(target)
+    except Exception:  # Django's key asks the receiver for __func__ and __self__
+        logger.debug("The receiver key of %s could not be computed", type(target), exc_info=True)
+        return None
+    return None if key == own_key else key
 
 
 # --- naming receivers --------------------------------------------------------------------
@@ -393,7 +423,29 @@ class _Description:
 
     @classmethod
     def of(cls, target: Any) -> _Description:
-        if isinstance(target, partial):
+        """Describe any receiver; never raises (see the module docstring)."""
+        try:
+            return cls._of(target)
+        except Exception:
+            logger.debug(
+                "A receiver of type %s could not be described", type(target), exc_info=True
+            )
+            module, qualname = _class_names(type(target))
+            return cls(
+                _dotted(module, qualname),
+                f"<unprintable {qualname} object at {id(target):#x}>",
+                "unknown",
+                module,
+                None,
+                None,
+                id(target),
+            )
+
+    @classmethod
+    def _of(cls, target: Any) -> _Description:
+        # type(), not isinstance(): isinstance() asks the object for its __class__.
+        kind = type(target)
+        if issubclass(kind, partial):
             inner = cls.of(target.func)
             return cls(
                 inner.path,
@@ -404,7 +456,7 @@ class _Description:
                 inner.line,
                 id(target),
             )
-        if isinstance(target, types.MethodType):
+        if issubclass(kind, types.MethodType):
             inner = cls.of(target.__func__)
             return cls(
                 inner.path,
@@ -415,29 +467,23 @@ class _Description:
                 inner.line,
                 (id(target.__self__), inner.identity),
             )
-        if isinstance(target, types.FunctionType):
+        if issubclass(kind, types.FunctionType):
             return cls._function(target)
-        if isinstance(target, types.BuiltinFunctionType | types.BuiltinMethodType):
-            module = getattr(target, "__module__", None) or "builtins"
-            qualname = getattr(target, "__qualname__", target.__name__)
-            return cls(f"{module}.{qualname}", qualname, "builtin", module, None, None, target)
-        if isinstance(target, type):
+        if issubclass(kind, types.BuiltinFunctionType | types.BuiltinMethodType):
+            home = _text(getattr(target, "__module__", None)) or "builtins"
+            name = _text(target.__qualname__) or "<builtin>"
+            return cls(_dotted(home, name), name, "builtin", home, None, None, target)
+        if issubclass(kind, type):
             file, line = _class_source(target)
-            return cls(
-                f"{target.__module__}.{target.__qualname__}",
-                target.__qualname__,
-                "class",
-                target.__module__,
-                file,
-                line,
-                target,
-            )
+            module, qualname = _class_names(target)
+            return cls(_dotted(module, qualname), qualname, "class", module, file, line, id(target))
         return cls._instance(target)
 
     @classmethod
     def _function(cls, function: types.FunctionType) -> _Description:
         file, line = _code_location(function)
-        module = function.__module__
+        # A function's __module__ is any object (None for code run by exec without one).
+        module = _text(function.__module__)
         kind = "lambda" if function.__name__ == "<lambda>" else "function"
         # A plain function is known by where it is defined, so one imported twice under two
         # module names (the classic cause of double e-mails) still counts as one callable.
@@ -448,7 +494,7 @@ class _Description:
             else function
         )
         return cls(
-            f"{module}.{function.__qualname__}",
+            _dotted(module, function.__qualname__),
             function.__qualname__,
             kind,
             module,
@@ -460,24 +506,64 @@ class _Description:
     @classmethod
     def _instance(cls, target: object) -> _Description:
         klass = type(target)
-        call = getattr(klass, "__call__", None)  # noqa: B004 (the class's, not the instance's)
-        file, line = _code_location(call) if isinstance(call, types.FunctionType) else (None, None)
+        module, qualname = _class_names(klass)
+        # The class's own __call__, looked up without running any descriptor or metaclass.
+        call = inspect.getattr_static(klass, "__call__", None)
+        file, line = (
+            _code_location(call) if issubclass(type(call), types.FunctionType) else (None, None)
+        )
         return cls(
-            f"{klass.__module__}.{klass.__qualname__}",
-            f"{klass.__qualname__} instance",
+            _dotted(module, qualname),
+            f"{qualname} instance",
             "instance",
-            klass.__module__,
+            module,
             file,
             line,
             id(target),
         )
 
 
+_TYPE_MODULE = vars(type)["__module__"]
+_TYPE_QUALNAME = vars(type)["__qualname__"]
+
+
+def _class_names(klass: type) -> tuple[str | None, str]:
+    """(module, qualname) as the class stores them, whatever its metaclass says.
+
+    The module is None when the class's ``__module__`` is not a string.
+    """
+    try:
+        module = _text(_TYPE_MODULE.__get__(klass))
+    except Exception:  # a class without __module__ (made by C code) or a hostile one
+        module = None
+    qualname: str = _TYPE_QUALNAME.__get__(klass)
+    return module, qualname
+
+
+def _text(value: object) -> str | None:
+    """``value`` as a plain str when it is a string, else None (never calls its methods)."""
+    return str.__str__(value) if issubclass(type(value), str) else None
+
+
+def _dotted(module: str | None, qualname: str | None) -> str:
+    """``module.qualname``; the qualname alone without a module, as Python's reprs do."""
+    qualname = qualname or "<unnamed>"
+    return f"{module}.{qualname}" if module else qualname
+
+
 def _code_location(function: types.FunctionType) -> tuple[str | None, int | None]:
-    with contextlib.suppress(ValueError):  # a __wrapped__ loop: keep the outer function
-        function = inspect.unwrap(function)
-    code = getattr(function, "__code__", None)
-    if code is None:
+    target: object = function
+    try:
+        target = inspect.unwrap(function)
+    except ValueError:  # a __wrapped__ loop: keep the outer function
+        pass
+    except Exception:  # a __wrapped__ that raises: keep the outer function
+        logger.debug("%s could not be unwrapped", function.__qualname__, exc_info=True)
+    try:
+        code = getattr(target, "__code__", None)
+    except Exception:  # what __wrapped__ led to may be any object
+        code = None
+    if type(code) is not types.CodeType:
         return None, None
     return code.co_filename, code.co_firstlineno
 
@@ -486,6 +572,9 @@ def _class_source(klass: type) -> tuple[str | None, int | None]:
     try:
         return inspect.getsourcefile(klass), inspect.getsourcelines(klass)[1]
     except (OSError, TypeError):
+        return None, None
+    except Exception:  # inspect reads __module__, __qualname__ ... through the metaclass
+        logger.debug("The source of %s could not be found", klass, exc_info=True)
         return None, None
 
 
@@ -507,11 +596,9 @@ class _Reader:
             uid = None if _looks_like_id(entry.receiver_key) else entry.receiver_key
         else:
             is_async = (
-                entry.stored_is_async
-                if entry.stored_is_async is not None
-                else iscoroutinefunction(target)
+                entry.stored_is_async if entry.stored_is_async is not None else _is_async(target)
             )
-            uid = None if entry.receiver_key == receiver_key(target) else entry.receiver_key
+            uid = _dispatch_uid(entry.receiver_key, target)
         flags: tuple[str, ...] = ()
         if entry.sender_key == NONE_ID:
             sender: object = None
@@ -566,7 +653,7 @@ class _Reader:
         sender of the migrate signals), and the globals of the receiver's own module, where
         a sender passed to ``connect()`` or ``@receiver`` almost always is.
         """
-        if not isinstance(sender_key, int):
+        if type(sender_key) is not int:
             return _UNKNOWN
         if self._models is None:
             self._models = {id(model): model for model in _model_classes()}
@@ -574,8 +661,8 @@ class _Reader:
         found = self._models.get(sender_key, _UNKNOWN)
         if found is _UNKNOWN and module_name:
             if module_name not in self._module_values:
-                module = sys.modules.get(module_name)
-                values = list(vars(module).values()) if module is not None else []
+                namespace = module_namespace(sys.modules.get(module_name))
+                values = list(namespace.values()) if namespace is not None else []
                 self._module_values[module_name] = {id(value): value for value in values}
             found = self._module_values[module_name].get(sender_key, _UNKNOWN)
         return found
@@ -594,36 +681,45 @@ def _model_classes() -> Iterator[type[models.Model]]:
 
 
 def _sender_label(sender: object) -> tuple[str, tuple[str, ...]]:
+    """(label, model flags) of a sender; never raises, whatever the sender is."""
     if sender is None:
         return "any", ()
-    if isinstance(sender, type) and issubclass(sender, models.Model):
-        meta = sender._meta
-        flags = tuple(
-            flag
-            for flag, present in (
-                ("abstract", meta.abstract),
-                ("proxy", meta.proxy),
-                ("swapped", bool(meta.swapped)),
-                ("auto_created", bool(meta.auto_created)),
-            )
-            if present
-        )
-        return meta.label, flags
-    if isinstance(sender, type):
-        return f"{sender.__module__}.{sender.__qualname__}", ()
-    return _safe_repr(sender), ()
-
-
-def _safe_repr(value: object) -> str:
+    # type(), not isinstance(): isinstance() asks the object for its __class__.
+    if not issubclass(type(sender), type):
+        return safe_repr(sender), ()
     try:
-        text = repr(value)
+        if issubclass(sender, models.Model):  # type: ignore[arg-type]
+            return _model_label(sender)  # type: ignore[arg-type]
     except Exception:
-        text = f"<{type(value).__qualname__} object at {id(value):#x}>"
-    return text if len(text) <= 200 else f"{text[:199]}…"
+        logger.debug("The model sender %s could not be read", sender, exc_info=True)
+    return _dotted(*_class_names(sender)), ()  # type: ignore[arg-type]
+
+
+def _model_label(model: type[models.Model]) -> tuple[str, tuple[str, ...]]:
+    meta = model._meta
+    flags = tuple(
+        flag
+        for flag, present in (
+            ("abstract", meta.abstract),
+            ("proxy", meta.proxy),
+            ("swapped", bool(meta.swapped)),
+            ("auto_created", bool(meta.auto_created)),
+        )
+        if present
+    )
+    return meta.label, flags
+
+
+def _is_async(receiver: object) -> bool:
+    try:
+        return iscoroutinefunction(receiver)
+    except Exception:  # it reads attributes of the receiver, which may raise
+        logger.debug("Whether %s is async could not be told", type(receiver), exc_info=True)
+        return False
 
 
 def _hex(key: Hashable) -> str:
-    return f"id {key:#x}" if isinstance(key, int) else _safe_repr(key)
+    return f"id {key:#x}" if type(key) is int else safe_repr(key)
 
 
 # --- pending (lazy "app.Model" senders) ----------------------------------------------------
@@ -652,12 +748,12 @@ def _pending(reader: _Reader, paths_by_signal: dict[Signal, str]) -> list[Receiv
             found.append(
                 reader.info(
                     _Description.of(receiver),
-                    paths_by_signal.get(signal) or _safe_repr(signal),
+                    paths_by_signal.get(signal) or safe_repr(signal),
                     sender=None,
                     sender_label=f"{app_label}.{model_name}",
                     sender_flags=(),
                     dispatch_uid=keywords.get("dispatch_uid"),
-                    is_async=iscoroutinefunction(receiver),
+                    is_async=_is_async(receiver),
                     weak=bool(keywords.get("weak", True)),
                     alive=True,
                     pending=True,
@@ -771,7 +867,8 @@ def _overlaps_another(receiver: ReceiverInfo, connected: list[ReceiverInfo]) -> 
 
 
 def _connection(receiver: ReceiverInfo) -> str:
-    uid = f", dispatch_uid={receiver.dispatch_uid!r}" if receiver.dispatch_uid else ""
+    uid = receiver.dispatch_uid
+    uid = f", dispatch_uid={safe_repr(uid)}" if uid is not None else ""
     return f"sender={receiver.sender_label}{uid}"
 
 
@@ -819,6 +916,6 @@ def _swappable_setting(model: Any) -> str:
 
 
 def _jsonable(value: object) -> object:
-    if value is None or isinstance(value, str | int | float | bool):
+    if value is None or issubclass(type(value), str | int | float | bool):
         return value
-    return _safe_repr(value)
+    return safe_repr(value)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.contrib import admin
@@ -28,7 +29,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
 from signalkit import registry
-from signalkit.admin import ReceiverAdmin
+from signalkit.admin import SEARCH_MAX_LENGTH, ReceiverAdmin
 from signalkit.conf import conf
 from signalkit.discovery import catalogue
 from signalkit.models import Receiver
@@ -41,6 +42,7 @@ from tests.factories import (
     SuperuserFactory,
     UserFactory,
 )
+from tests.registry_app import hostile
 
 pytestmark = pytest.mark.django_db
 
@@ -403,6 +405,85 @@ def test_an_unknown_filter_value_with_markup_is_escaped_in_the_message(
 
     assert "<b>x</b>" not in content
     assert "&lt;b&gt;x&lt;/b&gt;" in content
+
+
+# --- receivers, senders and uids built to crash it -------------------------------------
+
+
+@pytest.mark.parametrize("case", hostile.CONNECTIONS.values(), ids=hostile.CONNECTIONS.keys())
+def test_the_page_lists_a_hostile_receiver(viewer_client: Client, case: hostile.Hostile) -> None:
+    # user_login_failed is a plain Signal: ModelSignal.connect() asks a sender for its class.
+    user_login_failed.connect(case.receiver, **case.connect_kwargs)
+    try:
+        response = client_get(viewer_client, signal="user_login_failed")
+    finally:
+        user_login_failed.disconnect(
+            case.receiver,
+            sender=case.connect_kwargs.get("sender"),
+            dispatch_uid=case.connect_kwargs.get("dispatch_uid"),
+        )
+
+    assert case.shown in row_of(response, case.listed_as)
+
+
+# --- a long search -----------------------------------------------------------------------
+
+
+def test_a_search_longer_than_the_limit_is_reported_and_ignored(viewer: User) -> None:
+    query = "x" * (SEARCH_MAX_LENGTH + 1)
+
+    response = get_page(viewer, q=query)
+
+    assert errors(response) == [
+        f"The search '{'x' * 58}… is {SEARCH_MAX_LENGTH + 1} characters long, longer than "
+        f"the {SEARCH_MAX_LENGTH} allowed; it is ignored."
+    ]
+    assert listed_paths(response) == [r.path for r in snapshot().receivers]
+
+
+def test_a_100_kb_search_makes_a_page_no_bigger_than_an_unfiltered_one(viewer: User) -> None:
+    unfiltered = len(get_page(viewer).content)
+
+    size = len(get_page(viewer, q="x" * 100_000).content)
+
+    assert size < unfiltered + 500
+
+
+def test_a_100_kb_unknown_filter_value_makes_a_page_no_bigger_than_an_unfiltered_one(
+    viewer: User,
+) -> None:
+    unfiltered = len(get_page(viewer).content)
+
+    response = get_page(viewer, app="x" * 100_000)
+
+    assert len(response.content) < unfiltered + 1_000
+    assert errors(response)[0].startswith(f"Unknown app '{'x' * 58}… in the 'app' filter")
+
+
+def test_an_over_long_search_with_markup_is_escaped_in_the_message(viewer: User) -> None:
+    content = get_page(viewer, q="<b>x</b>" * SEARCH_MAX_LENGTH).content.decode()
+
+    assert "<b>x</b>" not in content
+    assert "The search &#x27;&lt;b&gt;x&lt;/b&gt;" in content
+
+
+def test_a_search_at_the_limit_is_applied_and_kept_in_the_filter_links(viewer: User) -> None:
+    term = "update_last_login"
+    query = term + " " * (SEARCH_MAX_LENGTH - 2 * len(term)) + term
+
+    response = get_page(viewer, q=query)
+
+    assert errors(response) == []
+    assert listed_paths(response) == ["django.contrib.auth.models.update_last_login"]
+    assert f'<a href="?{urlencode({"q": query})}&amp;async=yes">Yes</a>' in (
+        response.content.decode()
+    )
+
+
+def test_the_search_box_lets_a_browser_type_no_more_than_the_limit(viewer: User) -> None:
+    content = get_page(viewer).content.decode()
+
+    assert f'name="q" maxlength="{SEARCH_MAX_LENGTH}" value=""' in content
 
 
 # --- what it shows ----------------------------------------------------------------------

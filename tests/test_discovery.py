@@ -177,6 +177,45 @@ def test_dotted_submodules_are_found_and_apps_without_the_package_skipped(
         assert answers(ping) == ["nested_module.handlers.orders"]
 
 
+def test_a_plain_module_where_a_package_is_expected_means_no_such_module(ping: Signal) -> None:
+    # module_on_the_way/handlers.py raises if imported: looking for handlers.orders must not.
+    with installed(
+        "signalkit",
+        f"{APPS}.module_on_the_way",
+        f"{APPS}.nested_module",
+        SIGNALKIT_AUTODISCOVER=["handlers.orders"],
+    ):
+        assert answers(ping) == ["nested_module.handlers.orders"]
+        assert f"{APPS}.module_on_the_way.handlers" not in sys.modules
+
+
+def test_the_readmes_dotted_example_works_with_staticfiles_installed(ping: Signal) -> None:
+    # django.contrib.staticfiles.handlers is a module, not a package.
+    with installed(
+        "signalkit",
+        "django.contrib.staticfiles",
+        f"{APPS}.nested_module",
+        SIGNALKIT_AUTODISCOVER=["handlers.orders"],
+    ):
+        assert answers(ping) == ["nested_module.handlers.orders"]
+
+
+def test_a_package_on_the_way_that_raises_is_an_error_naming_the_module() -> None:
+    with (
+        pytest.raises(AutodiscoveryError) as excinfo,
+        installed(
+            "signalkit",
+            f"{APPS}.raising_package",
+            SIGNALKIT_AUTODISCOVER=["handlers.orders"],
+        ),
+    ):
+        pass
+
+    assert f"'{APPS}.raising_package.handlers.orders'" in str(excinfo.value)
+    assert "RuntimeError: the handlers package of raising_package is broken" in str(excinfo.value)
+    assert isinstance(excinfo.value.__cause__, RuntimeError)
+
+
 def test_a_package_on_the_way_that_fails_to_import_is_an_error_not_a_skip() -> None:
     with (
         pytest.raises(AutodiscoveryError) as excinfo,

@@ -19,6 +19,7 @@ from django.db.models.signals import post_save
 
 from signalkit.registry import ReceiverInfo, snapshot
 from tests.conftest import DEAD_RECEIVER_UID
+from tests.registry_app import hostile
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ANSI = "\x1b["
@@ -561,6 +562,64 @@ def test_check_reports_an_unresolved_lazy_sender() -> None:
 
     assert code == 1
     assert "unresolved_sender: tests.test_listsignals.plain_receiver waits for" in stderr
+
+
+# --- receivers, senders and uids built to crash it ----------------------------------------------
+
+
+@pytest.fixture(params=hostile.CONNECTIONS.values(), ids=hostile.CONNECTIONS.keys())
+def hostile_receiver(request: pytest.FixtureRequest) -> Iterator[hostile.Hostile]:
+    """One hostile connection to user_login_failed (see tests/registry_app/hostile.py)."""
+    case: hostile.Hostile = request.param
+    user_login_failed.connect(case.receiver, **case.connect_kwargs)
+    yield case
+    user_login_failed.disconnect(
+        case.receiver,
+        sender=case.connect_kwargs.get("sender"),
+        dispatch_uid=case.connect_kwargs.get("dispatch_uid"),
+    )
+
+
+def test_text_lists_a_hostile_receiver(hostile_receiver: hostile.Hostile) -> None:
+    stdout, stderr, code = run_listsignals("--signal", "user_login_failed", "--no-color")
+
+    assert (code, stderr) == (0, "")
+    (line,) = [line for line in receiver_lines(stdout) if hostile_receiver.listed_as in line]
+    details = stdout[stdout.index(line) :].splitlines()[1]
+    assert hostile_receiver.shown in f"{line} {details}"
+
+
+def test_json_lists_a_hostile_receiver(hostile_receiver: hostile.Hostile) -> None:
+    stdout, stderr, code = run_listsignals("--signal", "user_login_failed", "--format", "json")
+
+    assert (code, stderr) == (0, "")
+    (listed,) = [
+        receiver
+        for receiver in json.loads(stdout)["signals"][0]["receivers"]
+        if receiver["path"] == hostile_receiver.listed_as
+    ]
+    assert hostile_receiver.shown in f"{listed['sender']} uid={listed['dispatch_uid']}"
+
+
+def test_vim_lists_a_hostile_receiver_with_source(hostile_receiver: hostile.Hostile) -> None:
+    expected = [
+        f"{r.file}:{r.line}: {r.signal_path} {r.path}"
+        for r in snapshot().filter(signal="user_login_failed").receivers
+        if r.path == hostile_receiver.listed_as and r.file
+    ]
+
+    stdout, stderr, code = run_listsignals("--signal", "user_login_failed", "--format", "vim")
+
+    assert (code, stderr) == (0, "")
+    assert [line for line in stdout.splitlines() if hostile_receiver.listed_as in line] == expected
+
+
+def test_check_reports_on_a_hostile_receiver_without_a_traceback(
+    hostile_receiver: hostile.Hostile,
+) -> None:
+    _, stderr, code = run_listsignals("--signal", "user_login_failed", "--check")
+
+    assert (code, stderr.strip()) == (0, "No problems found.")
 
 
 # --- colour -------------------------------------------------------------------------------------

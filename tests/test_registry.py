@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import functools
 import gc
+import importlib.util
 import json
 import re
 import sys
 import tokenize
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,9 @@ import tests.registry_app.signals
 from example_project.products.models import Product
 from signalkit import discovery, registry
 from signalkit.discovery import AutodiscoveryError, autodiscover
+from signalkit.presentation import informational_flags
 from signalkit.registry import ReceiverInfo
+from tests.registry_app import hostile
 from tests.registry_app.models import StaffUser, Timestamped
 
 HERE = Path(__file__)
@@ -173,6 +176,63 @@ def test_an_extra_signal_that_cannot_be_imported_fails_naming_the_path() -> None
         autodiscover()
 
 
+def test_an_extra_signal_in_a_missing_module_fails_naming_the_setting_and_module() -> None:
+    with (
+        override_settings(SIGNALKIT_EXTRA_SIGNALS=["tests.registry_app.nope.order_paid"]),
+        pytest.raises(AutodiscoveryError) as excinfo,
+    ):
+        autodiscover()
+
+    assert str(excinfo.value).startswith(
+        "SIGNALKIT_EXTRA_SIGNALS contains 'tests.registry_app.nope.order_paid', but there is "
+        "no module 'tests.registry_app.nope'"
+    )
+    assert isinstance(excinfo.value.__cause__, ModuleNotFoundError)
+
+
+def test_an_extra_signal_whose_module_raises_fails_naming_the_setting_and_path() -> None:
+    path = "tests.registry_app.broken_events.order_paid"
+    with (
+        override_settings(SIGNALKIT_EXTRA_SIGNALS=[path]),
+        pytest.raises(AutodiscoveryError) as excinfo,
+    ):
+        autodiscover()
+
+    assert str(excinfo.value) == (
+        f"SIGNALKIT_EXTRA_SIGNALS contains {path!r}, whose module "
+        "'tests.registry_app.broken_events' raised while it was imported: RuntimeError: the "
+        "events module is broken"
+    )
+    assert isinstance(excinfo.value.__cause__, RuntimeError)
+
+
+def test_an_import_error_inside_an_extra_signals_module_is_not_called_a_missing_module() -> None:
+    path = "tests.registry_app.events_without_dependency.order_paid"
+    with (
+        override_settings(SIGNALKIT_EXTRA_SIGNALS=[path]),
+        pytest.raises(AutodiscoveryError) as excinfo,
+    ):
+        autodiscover()
+
+    assert "'tests.registry_app.events_without_dependency' raised while it was imported" in str(
+        excinfo.value
+    )
+    assert isinstance(excinfo.value.__cause__, ModuleNotFoundError)
+
+
+def test_an_extra_signal_path_to_a_missing_attribute_fails_naming_it() -> None:
+    with (
+        override_settings(SIGNALKIT_EXTRA_SIGNALS=["tests.registry_app.events.order_refunded"]),
+        pytest.raises(AutodiscoveryError) as excinfo,
+    ):
+        autodiscover()
+
+    assert str(excinfo.value) == (
+        "SIGNALKIT_EXTRA_SIGNALS contains 'tests.registry_app.events.order_refunded', but "
+        "module 'tests.registry_app.events' has no attribute 'order_refunded'."
+    )
+
+
 def test_an_extra_signal_path_to_something_else_fails_naming_what_it_is() -> None:
     with (
         override_settings(SIGNALKIT_EXTRA_SIGNALS=["tests.registry_app.events.not_a_signal"]),
@@ -181,7 +241,23 @@ def test_an_extra_signal_path_to_something_else_fails_naming_what_it_is() -> Non
         autodiscover()
 
 
-@pytest.mark.parametrize("value", ["myapp.events.order_paid", ["order_paid"], [3]])
+def test_an_extra_signal_path_to_a_lazy_object_fails_without_evaluating_it() -> None:
+    with (
+        override_settings(SIGNALKIT_EXTRA_SIGNALS=["tests.registry_app.events.lazy_storage"]),
+        pytest.raises(
+            AutodiscoveryError,
+            match=r"'tests\.registry_app\.events\.lazy_storage', which is a SimpleLazyObject, "
+            r"not a django\.dispatch\.Signal",
+        ),
+    ):
+        autodiscover()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["myapp.events.order_paid", ["order_paid"], [3], [""], ["myapp..order_paid"], [None]],
+    ids=repr,
+)
 def test_a_malformed_extra_signals_setting_is_rejected(value: object) -> None:
     with (
         override_settings(SIGNALKIT_EXTRA_SIGNALS=value),
@@ -223,6 +299,101 @@ def test_register_signal_rejects_a_name_that_is_not_a_dotted_path() -> None:
 def test_register_signal_refuses_a_second_signal_under_a_taken_name(probe: Signal) -> None:
     with pytest.raises(ValueError, match=r"already registered as 'tests\.probe'"):
         registry.register_signal(Signal(), "tests.probe")
+
+
+# --- signals outside INSTALLED_APPS -----------------------------------------------------
+
+LIBRARY = "tests.discovery_apps.library"
+
+
+@pytest.fixture
+def library() -> Iterator[types.ModuleType]:
+    """The library outside INSTALLED_APPS, imported as its users do (its backend first)."""
+    _forget_library()
+    yield importlib.import_module(f"{LIBRARY}.backend")
+    _forget_library()
+
+
+def _forget_library() -> None:
+    for name in [name for name in sys.modules if name.startswith(f"{LIBRARY}.")]:
+        del sys.modules[name]
+
+
+def test_a_signal_of_an_imported_module_outside_installed_apps_is_listed(
+    library: types.ModuleType,
+) -> None:
+    assert f"{LIBRARY}.signals.task_finished" in paths()
+
+
+def test_a_signal_outside_installed_apps_is_listed_under_the_module_defining_it(
+    library: types.ModuleType,
+) -> None:
+    listed = paths()
+
+    assert f"{LIBRARY}.backend.task_finished" not in listed
+    assert listed.count(f"{LIBRARY}.signals.task_finished") == 1
+
+
+def test_the_receivers_of_a_signal_outside_installed_apps_are_listed(
+    library: types.ModuleType,
+) -> None:
+    library.task_finished.connect(plain_receiver)
+
+    assert [r.path for r in receivers_of(library.task_finished)] == [
+        "tests.test_registry.plain_receiver"
+    ]
+
+
+def test_a_module_nobody_imported_is_not_imported_to_find_signals() -> None:
+    _forget_library()
+
+    assert f"{LIBRARY}.signals.task_finished" not in paths()
+    assert f"{LIBRARY}.signals" not in sys.modules
+
+
+def test_scanning_imported_modules_evaluates_no_lazy_object(library: types.ModuleType) -> None:
+    assert type(library.storage) is SimpleLazyObject  # it raises if evaluated
+
+    registry.snapshot().to_dict()
+
+
+def test_scanning_imported_modules_does_not_load_a_lazily_loaded_module(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    name = f"{LIBRARY}.lazily_loaded"
+    spec = importlib.util.find_spec(name)
+    assert spec is not None
+    assert spec.loader is not None
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, name, module)
+
+    registry.snapshot().to_dict()
+
+    assert type(module) is not types.ModuleType  # still waiting to be loaded
+
+
+def test_objects_in_sys_modules_that_are_not_modules_are_left_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def explode() -> object:
+        raise AssertionError("lazy object in sys.modules evaluated")
+
+    monkeypatch.setitem(sys.modules, "tests_not_a_module", SimpleLazyObject(explode))
+
+    registry.snapshot().to_dict()
+
+
+def test_django_tasks_signals_are_listed_once_imported() -> None:
+    pytest.importorskip("django.tasks.signals", reason="django.tasks is new in Django 6.0")
+
+    assert {
+        "django.tasks.signals.task_enqueued",
+        "django.tasks.signals.task_started",
+        "django.tasks.signals.task_finished",
+    } <= set(paths())
 
 
 # --- a pure read -----------------------------------------------------------------------
@@ -514,6 +685,91 @@ def test_an_app_config_sender_of_the_migrate_signals_is_found() -> None:
     senders = [r.sender for r in receivers_of(pre_migrate) + receivers_of(post_migrate)]
 
     assert apps.get_app_config("contenttypes") in senders
+
+
+# --- receivers, senders and uids built to crash the inspector ------------------------------
+
+
+@pytest.fixture
+def plain_probe(monkeypatch: pytest.MonkeyPatch) -> Signal:
+    """A plain Signal of the test's own: ModelSignal.connect() asks a sender for its class."""
+    monkeypatch.setattr(discovery, "_registered", {})
+    return registry.register_signal(Signal(), "tests.plain_probe")
+
+
+@pytest.mark.parametrize("case", hostile.CONNECTIONS.values(), ids=hostile.CONNECTIONS.keys())
+def test_a_hostile_receiver_is_described_without_raising(
+    plain_probe: Signal, case: hostile.Hostile
+) -> None:
+    plain_probe.connect(case.receiver, **case.connect_kwargs)
+
+    receiver = only_receiver_of(plain_probe)
+    json.dumps(registry.snapshot().to_dict())
+
+    assert receiver.path == case.listed_as
+    assert case.shown in " ".join([receiver.sender_label, *informational_flags(receiver)])
+
+
+def test_a_function_whose_module_is_not_a_string_is_named_by_its_qualname(
+    probe: Signal,
+) -> None:
+    probe.connect(hostile.with_object_module)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.path, receiver.name, receiver.app) == (
+        "with_object_module",
+        "with_object_module",
+        None,
+    )
+
+
+def test_a_dispatch_uid_whose_repr_raises_reads_unprintable(probe: Signal) -> None:
+    probe.connect(plain_receiver, dispatch_uid=hostile.UNPRINTABLE_UID)
+
+    receiver = only_receiver_of(probe)
+
+    assert receiver.dispatch_uid is hostile.UNPRINTABLE_UID
+    assert informational_flags(receiver) == [
+        f"uid=<unprintable UnprintableUid object at {id(hostile.UNPRINTABLE_UID):#x}: "
+        f"repr() raised RuntimeError>"
+    ]
+
+
+def test_a_duplicate_with_an_unprintable_dispatch_uid_is_described(probe: Signal) -> None:
+    probe.connect(plain_receiver, dispatch_uid=hostile.UNPRINTABLE_UID)
+    probe.connect(plain_receiver, dispatch_uid="second")
+
+    (problem,) = registry.snapshot().filter(signal=probe).problems()
+
+    assert "dispatch_uid=<unprintable UnprintableUid object" in problem.message
+
+
+def test_a_sender_whose_repr_raises_is_labelled_unprintable(probe: Signal) -> None:
+    # The receiver's module holds the sender: Django < 6.0 keeps only id(sender).
+    probe.connect(hostile.receiver, sender=hostile.UNPRINTABLE_SENDER)
+
+    receiver = only_receiver_of(probe)
+
+    assert receiver.sender is hostile.UNPRINTABLE_SENDER
+    assert receiver.sender_label == (
+        f"<unprintable Unprintable object at {id(hostile.UNPRINTABLE_SENDER):#x}: "
+        f"repr() raised RuntimeError>"
+    )
+
+
+def test_a_class_receiver_is_named_by_the_class_whatever_its_metaclass_says(
+    probe: Signal,
+) -> None:
+    probe.connect(hostile.ClassReceiver)
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.path, receiver.kind, receiver.app) == (
+        "tests.registry_app.hostile.ClassReceiver",
+        "class",
+        "registry_app",
+    )
 
 
 # --- dispatch_uid ----------------------------------------------------------------------

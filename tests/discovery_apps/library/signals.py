@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+task_finished = Signal()
