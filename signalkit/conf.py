@@ -42,8 +42,9 @@ class Settings:
     def EXTRA_SIGNALS(self) -> list[str]:
         """Dotted paths of further signals to list, e.g. ``["myapp.events.order_paid"]``.
 
-        ``SIGNALKIT_EXTRA_SIGNALS``, default ``[]``. Signals defined at module level in an
-        app's ``signals.py`` or ``models.py`` are found without it.
+        ``SIGNALKIT_EXTRA_SIGNALS``, default ``[]``. Autodiscovery imports their modules at
+        start-up. Signals at module level of any imported module are found without it: it
+        is for modules nothing else imports.
         """
         value = getattr(settings, "SIGNALKIT_EXTRA_SIGNALS", [])
         if isinstance(value, str) or not isinstance(value, list | tuple):

@@ -293,9 +293,10 @@ def snapshot() -> Registry:
 def register_signal(signal: Signal, name: str | None = None) -> Signal:
     """Make a custom signal known to the inspector, under the dotted path ``name``.
 
-    Signals defined at module level in an app's ``signals.py`` or ``models.py`` are found
-    without this. ``name`` defaults to the caller's module plus the variable holding the
-    signal there. Returns the signal::
+    Signals held by a module-level variable of an imported module are found without this:
+    it is for the others (a signal kept in a class or a registry of your own). ``name``
+    defaults to the caller's module plus the variable holding the signal there. Returns
+    the signal::
 
         order_paid = register_signal(Signal())  # listed as "myapp.events.order_paid"
     """

@@ -710,6 +710,22 @@ def test_a_hostile_receiver_is_described_without_raising(
     assert case.shown in " ".join([receiver.sender_label, *informational_flags(receiver)])
 
 
+WITHOUT_SENDER = {name: case for name, case in hostile.CONNECTIONS.items() if not case.sender}
+
+
+@pytest.mark.usefixtures("pending_cleanup")
+@pytest.mark.parametrize("case", WITHOUT_SENDER.values(), ids=WITHOUT_SENDER.keys())
+def test_a_hostile_receiver_waiting_for_a_lazy_sender_is_described_without_raising(
+    probe: Signal, case: hostile.Hostile
+) -> None:
+    probe.connect(case.receiver, sender="nope.Model", **case.connect_kwargs)
+
+    (receiver,) = registry.snapshot().filter(signal=probe).pending
+    json.dumps(registry.snapshot().to_dict())
+
+    assert (receiver.path, receiver.sender_label) == (case.listed_as, "nope.model")
+
+
 def test_a_function_whose_module_is_not_a_string_is_named_by_its_qualname(
     probe: Signal,
 ) -> None:

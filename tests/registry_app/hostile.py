@@ -18,6 +18,10 @@ class Hostile:
     connect_kwargs: dict[str, Any] = field(default_factory=dict)
     shown: str = ""  # what else the listing shows for it (a uid, a sender)
 
+    @property
+    def sender(self) -> Any:
+        return self.connect_kwargs.get("sender")
+
 
 def receiver(sender: object, **kwargs: Any) -> None:
     pass
@@ -42,6 +46,29 @@ def with_unhashable_module(sender: object, **kwargs: Any) -> None:
 
 
 with_unhashable_module.__module__ = ["tests"]  # type: ignore[assignment]
+
+
+class HostileStr(str):
+    """A string whose methods, hash included, raise: only str's own code may read it."""
+
+    def startswith(self, *args: Any) -> bool:  # type: ignore[override]
+        raise RuntimeError("startswith raised")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("__hash__ raised")
+
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ raised")
+
+    def __format__(self, spec: str) -> str:
+        raise RuntimeError("__format__ raised")
+
+
+def with_hostile_str_module(sender: object, **kwargs: Any) -> None:
+    pass
+
+
+with_hostile_str_module.__module__ = HostileStr("tests.registry_app.hostile")
 
 
 class UnprintableUid:
@@ -168,6 +195,7 @@ CONNECTIONS = {
     "module None": Hostile(without_module, "without_module"),
     "module an object": Hostile(with_object_module, "with_object_module"),
     "module unhashable": Hostile(with_unhashable_module, "with_unhashable_module"),
+    "module a hostile str": Hostile(with_hostile_str_module, f"{HERE}.with_hostile_str_module"),
     "dispatch_uid repr raises": Hostile(
         receiver,
         f"{HERE}.receiver",
@@ -182,6 +210,9 @@ CONNECTIONS = {
     ),
     "sender __class__ raises": Hostile(
         receiver, f"{HERE}.receiver", {"sender": CLASSLESS_SENDER}, f"<{HERE}.Classless object"
+    ),
+    "sender class of a hostile metaclass": Hostile(
+        receiver, f"{HERE}.receiver", {"sender": CallableOfHostileClass}, f"{HERE}.CallableOf"
     ),
     "__wrapped__ raises": Hostile(WRAPPED_RAISES, f"{HERE}.WrappedRaises"),
     "__signature__ raises": Hostile(SIGNATURE_RAISES, f"{HERE}.SignatureRaises"),
