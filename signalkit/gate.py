@@ -1,20 +1,36 @@
 """The send gate: the one hook muting and recording share.
 
-While at least one mute or recorder is active, ``Signal.send``, ``send_robust``, ``asend``,
-``asend_robust`` and ``has_listeners`` are replaced *on the Signal class* by gates that
-record the call, then either return what a signal without (those) receivers returns or
-hand over to Django's own method. When the last mute or recorder ends, Django's methods
-are put back: with nothing active, a send runs Django's code and nothing else.
+A gate stands in front of a signal's ``send``, ``send_robust``, ``asend``, ``asend_robust``
+and ``has_listeners`` while a mute or recorder concerns it: it records the call, then either
+returns what a signal without (those) receivers returns or hands over to the signal's own
+method. When nothing concerns a signal any more, its own methods are back: with nothing
+active, a send runs Django's code and nothing else.
 
-Why the class and not the muted instances: an instance attribute named ``send`` on one
-Signal object permanently de-optimises attribute lookups on every Signal object (CPython's
-shared-key instance dictionaries), a cost that would outlive the mute. Restoring the class
-attribute leaves no trace. ``Signal.receivers``, its cache and its lock are never touched,
-so connect, disconnect, ``dispatch_uid`` de-duplication, order and weak-reference cleanup
-stay Django's, during a mute and after it.
+Where the gate goes:
 
-The state the gates read is one immutable ``_State``, replaced as a whole under a lock
-whenever a mute or recorder starts or ends; a gate reads it once per call.
+- A mute or recorder that *names* signals gates those Signal objects only, by giving each
+  one, while it is concerned, a class of signalkit's: a subclass of its own class (same
+  name, same module, so ``repr()``, ``isinstance()`` and ``type(...).__name__`` read the
+  same) that overrides only the five methods, cached per original class. Every other
+  signal's send stays Django's function, with Django's call stack: a receiver that warns
+  with a ``stacklevel`` or inspects its caller sees no extra frame. A signal muted as a whole
+  for every thread, and recorded by nobody, gets a class whose methods return at once
+  (``[]``, ``False``): cheaper than a send with no receivers.
+- ``ALL`` and record-everything cannot name their signals, so they gate the ``Signal`` class
+  itself while active.
+
+No instance attribute is ever set: an attribute named ``send`` on one Signal object
+permanently slows method lookups on every Signal object (CPython's shared-key instance
+dictionaries). Assigning ``__class__`` is the one per-object change, with a cost CPython
+imposes: it moves the object's attributes from the inline values into a dictionary of its
+own, so later lookups on *that* object (``post_save.send``, ``self._live_receivers``) are a
+little slower (a few per cent of a send with one receiver; the ``muting`` benchmark prints
+it), for the rest of the process. ``Signal.receivers``, its cache and its lock are never
+touched, so connect, disconnect, ``dispatch_uid`` de-duplication, order and weak-reference
+cleanup stay Django's, during a mute and after it.
+
+The state the gates read is replaced, never mutated in place, under one lock whenever a mute
+or recorder starts or ends; a gate reads each name once per call.
 """
 
 from __future__ import annotations
@@ -23,11 +39,10 @@ import asyncio
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar, cast
 
 from asgiref.sync import async_to_sync, sync_to_async
 from django.dispatch import Signal
@@ -43,12 +58,14 @@ _DJANGO: dict[str, Callable[..., Any]] = {
     name: Signal.__dict__[name] for name in _GATED if name in Signal.__dict__
 }
 
+# "every receiver": a marker no receiver key equals
 EVERY = frozenset({object()})
+_NOTHING: frozenset[Hashable] = frozenset()
 
 
 def receiver_key(receiver: object) -> Hashable:
     """Django's key for a receiver connected without ``dispatch_uid`` (``id()`` based)."""
-    return _make_id(receiver)  # type: ignore[no-any-return]  # "every receiver": a marker no receiver key equals
+    return _make_id(receiver)  # type: ignore[no-any-return]
 
 
 @cache
@@ -80,7 +97,23 @@ def infrastructure_signals() -> frozenset[Signal]:
     )
 
 
-@dataclass(frozen=True)
+def signal_name(signal: Signal) -> str:
+    """A signal's dotted path when signalkit knows it (``django.db.models.signals.post_save``),
+    else its ``repr()``: for messages."""
+    from django.core.exceptions import AppRegistryNotReady
+
+    from signalkit.discovery import catalogue
+
+    try:
+        known = catalogue()
+    except AppRegistryNotReady:  # too early to look: the repr will do
+        return repr(signal)
+    for path, candidate in known.items():
+        if candidate is signal:
+            return path
+    return repr(signal)
+
+
 class HeldReceiver:
     """A receiver named in ``muted_signals(receivers=...)``, without keeping it alive.
 
@@ -89,8 +122,11 @@ class HeldReceiver:
     mute does not hold the receiver, so a weakly connected one still dies when dropped.
     """
 
-    key: Hashable
-    alive: Callable[[], object]
+    __slots__ = ("alive", "key")
+
+    def __init__(self, key: Hashable, alive: Callable[[], object]) -> None:
+        self.key = key
+        self.alive = alive
 
     @classmethod
     def of(cls, receiver: Callable[..., Any]) -> HeldReceiver:
@@ -105,43 +141,53 @@ class HeldReceiver:
         return cls(receiver_key(receiver), reference)
 
 
-@dataclass(frozen=True, eq=False)
 class Rule:
-    """One active mute: which sends it silences, and which of their receivers.
+    """What one mute silences: which sends, and which of their receivers.
 
     ``every``: all signals but the infrastructure ones and ``except_``; ``signals``: those
     named. ``senders`` None: from any sender. ``receivers`` None: every receiver, else the
-    muted receivers, held weakly (see ``HeldReceiver``). Compared by identity: one Rule per
-    ``__enter__``.
+    muted receivers, held weakly (see ``HeldReceiver``). A ``muted_signals`` object builds
+    its rule once and activates it once per ``__enter__``; the gate counts activations, so
+    one rule may be active several times at once.
     """
 
-    signals: frozenset[Signal]
-    every: bool = False
-    except_: frozenset[Signal] = frozenset()
-    senders: tuple[object, ...] | None = None
-    receivers: tuple[HeldReceiver, ...] | None = None
+    __slots__ = ("every", "except_", "receivers", "senders", "signals", "whole_signals")
+
+    def __init__(
+        self,
+        signals: frozenset[Signal],
+        every: bool = False,
+        except_: frozenset[Signal] = frozenset(),
+        senders: tuple[object, ...] | None = None,
+        receivers: tuple[HeldReceiver, ...] | None = None,
+    ) -> None:
+        self.signals = signals
+        self.every = every
+        self.except_ = except_
+        self.senders = senders
+        self.receivers = receivers
+        # Signals this rule silences entirely: every receiver, from every sender.
+        self.whole_signals = signals if senders is None and receivers is None else frozenset()
 
     def mutes(self, signal: Signal, sender: object) -> frozenset[Hashable]:
         """The keys of the receivers this rule silences for this send (EVERY: all)."""
         if signal not in self.signals and (
             not self.every or signal in self.except_ or signal in infrastructure_signals()
         ):
-            return frozenset()
+            return _NOTHING
         if self.senders is not None and not any(sender is s for s in self.senders):
-            return frozenset()
+            return _NOTHING
         if self.receivers is None:
             return EVERY
         return frozenset(held.key for held in self.receivers if held.alive())
 
-    @property
-    def whole_signals(self) -> frozenset[Signal]:
-        """Signals this rule silences entirely: every receiver, from every sender."""
-        if self.senders is None and self.receivers is None:
-            return self.signals
-        return frozenset()
-
 
 class Recorder(Protocol):
+    @property
+    def signals(self) -> frozenset[Signal]:
+        """The signals recorded; empty: every signal."""
+        ...
+
     def wants(self, signal: Signal) -> bool: ...
 
     def record(
@@ -149,58 +195,101 @@ class Recorder(Protocol):
     ) -> None: ...
 
 
-@dataclass(frozen=True)
-class _State:
-    rules: tuple[Rule, ...] = ()  # global mutes
-    context_rules: int = 0  # context mutes active in any thread or task
-    recorders: tuple[Recorder, ...] = ()
-    silenced: frozenset[Signal] = field(default=frozenset())  # the fast path: all muted
+# --- the state the gates read (replaced as a whole under _lock) ------------------------
 
-    @property
-    def active(self) -> bool:
-        return bool(self.rules or self.context_rules or self.recorders)
-
-
-_state = _State()
 _lock = threading.Lock()
+_rules: tuple[Rule, ...] = ()  # global mutes, one entry per activation
 _context: ContextVar[tuple[Rule, ...]] = ContextVar("signalkit_muted", default=())
+_context_rules = 0  # context mutes active in any thread or task
+_recorders: tuple[Recorder, ...] = ()
+_silenced: frozenset[Signal] = frozenset()  # muted whole, for everyone
+
+# --- bookkeeping (read and written under _lock only) -------------------------------------
+
+_whole: dict[Signal, int] = {}  # global activations silencing each signal whole
+_named: dict[Signal, int] = {}  # activations of rules and recorders naming each signal
+_recorded: dict[Signal, int] = {}  # recorders naming each signal
+_every_rules = 0  # ALL mutes active (any scope)
+_every_recorders = 0  # record-everything recorders active
+_originals: dict[Signal, type[Signal]] = {}  # signals wearing a class of ours: their own
+_classes: dict[type[Signal], tuple[type[Signal], type[Signal]]] = {}  # (gated, silenced)
+_ours: set[type[Signal]] = set()
 
 
 def activate(rule: Rule, scope: Scope) -> None:
     """Start ``rule``: for every thread and task (global), or this one (context)."""
+    global _rules, _context_rules, _silenced, _every_rules
     with _lock:
         if scope == "context":
             _context.set((*_context.get(), rule))
-            _set(replace(_state, context_rules=_state.context_rules + 1))
+            _context_rules += 1
         else:
-            rules = (*_state.rules, rule)
-            _set(replace(_state, rules=rules, silenced=_silenced(rules)))
+            _rules = (*_rules, rule)
+            if rule.whole_signals:
+                _count(_whole, rule.whole_signals, 1)
+                _silenced = frozenset(_whole)
+        if rule.every:
+            _every_rules += 1
+            _update_class_gates()
+        _count(_named, rule.signals, 1)
+        _route(rule.signals)
 
 
 def deactivate(rule: Rule, scope: Scope) -> None:
-    """End ``rule``; rules may end in any order."""
+    """End one activation of ``rule``; activations may end in any order."""
+    global _rules, _context_rules, _silenced, _every_rules
     with _lock:
         if scope == "context":
             _context.set(_without(_context.get(), rule))
-            _set(replace(_state, context_rules=_state.context_rules - 1))
+            _context_rules -= 1
         else:
-            rules = _without(_state.rules, rule)
-            _set(replace(_state, rules=rules, silenced=_silenced(rules)))
+            _rules = _without(_rules, rule)
+            if rule.whole_signals:
+                _count(_whole, rule.whole_signals, -1)
+                _silenced = frozenset(_whole)
+        if rule.every:
+            _every_rules -= 1
+            _update_class_gates()
+        _count(_named, rule.signals, -1)
+        _route(rule.signals)
 
 
 def add_recorder(recorder: Recorder) -> None:
+    global _recorders, _every_recorders
     with _lock:
-        _set(replace(_state, recorders=(*_state.recorders, recorder)))
+        _recorders = (*_recorders, recorder)
+        if recorder.signals:
+            _count(_recorded, recorder.signals, 1)
+            _count(_named, recorder.signals, 1)
+            _route(recorder.signals)
+        else:
+            _every_recorders += 1
+            _update_class_gates()
+            _route(tuple(_originals))  # whole mutes must now record: gate them
 
 
 def remove_recorder(recorder: Recorder) -> None:
+    global _recorders, _every_recorders
     with _lock:
-        _set(replace(_state, recorders=_without(_state.recorders, recorder)))
+        _recorders = _without(_recorders, recorder)
+        if recorder.signals:
+            _count(_recorded, recorder.signals, -1)
+            _count(_named, recorder.signals, -1)
+            _route(recorder.signals)
+        else:
+            _every_recorders -= 1
+            _update_class_gates()
+            _route(tuple(_originals))
 
 
 def is_installed() -> bool:
-    """Whether the gates currently replace Django's methods on the Signal class."""
-    return Signal.__dict__["send"] is not _DJANGO["send"]
+    """Whether a gate is in place anywhere: on the Signal class, or on some signal."""
+    return Signal.__dict__["send"] is not _DJANGO["send"] or bool(_originals)
+
+
+def is_gated(signal: Signal) -> bool:
+    """Whether ``signal`` currently wears one of signalkit's classes."""
+    return type(signal) in _ours
 
 
 def _without(items: tuple[T, ...], item: T) -> tuple[T, ...]:
@@ -210,46 +299,101 @@ def _without(items: tuple[T, ...], item: T) -> tuple[T, ...]:
     return items
 
 
-def _silenced(rules: tuple[Rule, ...]) -> frozenset[Signal]:
-    return frozenset().union(*(rule.whole_signals for rule in rules))
+def _count(counts: dict[Signal, int], signals: Iterable[Signal], step: int) -> None:
+    for signal in signals:
+        count = counts.get(signal, 0) + step
+        if count:
+            counts[signal] = count
+        else:
+            del counts[signal]
 
 
-def _set(state: _State) -> None:
-    # Caller holds _lock. Install the gates when the first mute or recorder starts and
-    # put Django's methods back when the last one ends.
-    global _state
-    was_active, _state = _state.active, state
-    if state.active and not was_active:
-        for name, gate in _GATES.items():
+def _update_class_gates() -> None:
+    # Caller holds _lock. ALL and record-everything act on the Signal class.
+    wanted = _GATES if _every_rules or _every_recorders else _DJANGO
+    if Signal.__dict__["send"] is not wanted["send"]:
+        for name, method in wanted.items():
             if name in _DJANGO:
-                setattr(Signal, name, gate)
-    elif was_active and not state.active:
-        for name, method in _DJANGO.items():
-            setattr(Signal, name, method)
+                setattr(Signal, name, method)
+
+
+def _route(signals: Iterable[Signal]) -> None:
+    # Caller holds _lock. Give each signal the class its mutes and recorders call for.
+    for signal in signals:
+        original = _originals.get(signal)
+        if signal not in _named:
+            if original is not None:
+                del _originals[signal]
+                if type(signal) in _ours:
+                    signal.__class__ = original
+            continue
+        if original is None:
+            original = type(signal)
+        gated, silenced = _classes_for(original)
+        silent = signal in _whole and signal not in _recorded and not _every_recorders
+        wanted = silenced if silent else gated
+        if type(signal) is not wanted:
+            _originals[signal] = original
+            signal.__class__ = wanted
+
+
+def _classes_for(original: type[Signal]) -> tuple[type[Signal], type[Signal]]:
+    """The gated and the silenced subclass of ``original`` (created once, then cached)."""
+    classes = _classes.get(original)
+    if classes is None:
+        own = {name: _own_method(original, name) for name in _GATED if hasattr(original, name)}
+        gates = {name: _GATE_FACTORIES[name](name, method) for name, method in own.items()}
+        silent = {name: _SILENT[name] for name in own}
+        classes = (_subclass(original, gates), _subclass(original, silent))
+        _classes[original] = classes
+        _ours.update(classes)
+    return classes
+
+
+def _subclass(original: type[Signal], methods: dict[str, Any]) -> type[Signal]:
+    namespace = {
+        "__slots__": (),
+        "__module__": original.__module__,
+        "__qualname__": original.__qualname__,
+        "__doc__": original.__doc__,
+        **methods,
+    }
+    metaclass: type[type] = type(original)
+    return cast("type[Signal]", metaclass(original.__name__, (original,), namespace))
+
+
+def _own_method(original: type[Signal], name: str) -> Callable[..., Any]:
+    """``original``'s own ``name``: Django's when inherited from Signal (never the class
+    gate that ALL may have put there), a subclass's override otherwise."""
+    for klass in original.__mro__:
+        if name in klass.__dict__:
+            if klass is Signal:
+                return _DJANGO[name]
+            return klass.__dict__[name]  # type: ignore[no-any-return]
+    raise AttributeError(name)  # pragma: no cover - hasattr() said it exists
 
 
 # --- deciding -----------------------------------------------------------------------
 
 
-def _muted(state: _State, signal: Signal, sender: object) -> frozenset[Hashable]:
-    if signal in state.silenced:
+def _muted(signal: Signal, sender: object) -> frozenset[Hashable]:
+    if signal in _silenced:
         return EVERY
-    rules = state.rules
-    if state.context_rules:
+    rules = _rules
+    if _context_rules:
         rules += _context.get()
-    muted: frozenset[Hashable] = frozenset()
+    muted = _NOTHING
     for rule in rules:
         keys = rule.mutes(signal, sender)
         if keys is EVERY:
             return EVERY
-        muted |= keys
+        if keys:
+            muted |= keys
     return muted
 
 
-def _record(
-    state: _State, signal: Signal, sender: object, named: dict[str, Any], method: SendMethod
-) -> None:
-    for recorder in state.recorders:
+def _record(signal: Signal, sender: object, named: dict[str, Any], method: SendMethod) -> None:
+    for recorder in _recorders:
         if recorder.wants(signal):
             recorder.record(signal, sender, named, method)
 
@@ -257,16 +401,16 @@ def _record(
 # --- the gates ----------------------------------------------------------------------
 
 
-def _sync_gate(method: SendMethod, robust: bool) -> Callable[..., list[tuple[Any, Any]]]:
-    django_method = _DJANGO[method]
+def _sync_gate(method: str, own: Callable[..., Any]) -> Callable[..., list[tuple[Any, Any]]]:
+    robust = method == "send_robust"
+    name: SendMethod = "send_robust" if robust else "send"
 
     def gate(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
-        state = _state
-        if state.recorders:
-            _record(state, self, sender, named, method)
-        muted = _muted(state, self, sender)
+        if _recorders:
+            _record(self, sender, named, name)
+        muted = _muted(self, sender)
         if not muted:
-            return django_method(self, sender, **named)  # type: ignore[no-any-return]
+            return own(self, sender, **named)  # type: ignore[no-any-return]
         if muted is EVERY:
             return []
         return _dispatch(self, sender, named, muted, robust=robust)
@@ -275,16 +419,16 @@ def _sync_gate(method: SendMethod, robust: bool) -> Callable[..., list[tuple[Any
     return gate
 
 
-def _async_gate(method: SendMethod, robust: bool) -> Callable[..., Any]:
-    django_method = _DJANGO.get(method)  # asend and asend_robust: Django 5.0+
+def _async_gate(method: str, own: Callable[..., Any]) -> Callable[..., Any]:
+    robust = method == "asend_robust"
+    name: SendMethod = "asend_robust" if robust else "asend"
 
     async def gate(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
-        state = _state
-        if state.recorders:
-            _record(state, self, sender, named, method)
-        muted = _muted(state, self, sender)
+        if _recorders:
+            _record(self, sender, named, name)
+        muted = _muted(self, sender)
         if not muted:
-            return await django_method(self, sender, **named)  # type: ignore[misc,no-any-return]
+            return await own(self, sender, **named)  # type: ignore[no-any-return]
         if muted is EVERY:
             return []
         return await _adispatch(self, sender, named, muted, robust=robust)
@@ -293,22 +437,52 @@ def _async_gate(method: SendMethod, robust: bool) -> Callable[..., Any]:
     return gate
 
 
-def _has_listeners(self: Signal, sender: object = None) -> bool:
-    muted = _muted(_state, self, sender)
-    if not muted:
-        return _DJANGO["has_listeners"](self, sender)  # type: ignore[no-any-return]
-    if muted is EVERY:
-        return False
-    sync_receivers, async_receivers = _live(self, sender, muted)
-    return bool(sync_receivers or async_receivers)
+def _has_listeners_gate(method: str, own: Callable[..., Any]) -> Callable[..., bool]:
+    def has_listeners(self: Signal, sender: object = None) -> bool:
+        muted = _muted(self, sender)
+        if not muted:
+            return own(self, sender)  # type: ignore[no-any-return]
+        if muted is EVERY:
+            return False
+        sync_receivers, async_receivers = _live(self, sender, muted)
+        return bool(sync_receivers or async_receivers)
+
+    return has_listeners
 
 
+_GATE_FACTORIES: dict[str, Callable[[str, Callable[..., Any]], Callable[..., Any]]] = {
+    "send": _sync_gate,
+    "send_robust": _sync_gate,
+    "asend": _async_gate,
+    "asend_robust": _async_gate,
+    "has_listeners": _has_listeners_gate,
+}
+# On the Signal class, for ALL and record-everything.
 _GATES: dict[str, Callable[..., Any]] = {
-    "send": _sync_gate("send", robust=False),
-    "send_robust": _sync_gate("send_robust", robust=True),
-    "asend": _async_gate("asend", robust=False),
-    "asend_robust": _async_gate("asend_robust", robust=True),
-    "has_listeners": _has_listeners,
+    name: _GATE_FACTORIES[name](name, method) for name, method in _DJANGO.items()
+}
+
+
+# A signal muted whole for everyone and recorded by nobody: no receiver runs, nothing is
+# recorded, so there is nothing to decide.
+def _silent_send(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
+    return []
+
+
+async def _silent_asend(self: Signal, sender: object, **named: Any) -> list[tuple[Any, Any]]:
+    return []
+
+
+def _silent_has_listeners(self: Signal, sender: object = None) -> bool:
+    return False
+
+
+_SILENT: dict[str, Callable[..., Any]] = {
+    "send": _silent_send,
+    "send_robust": _silent_send,
+    "asend": _silent_asend,
+    "asend_robust": _silent_asend,
+    "has_listeners": _silent_has_listeners,
 }
 
 

@@ -5,18 +5,22 @@
     ...     User.objects.create(username="quiet")   # no profile, no welcome e-mail
 
 Unlike swapping ``signal.receivers`` for an empty list (factory_boy's ``mute_signals``
-and its many copies), a mute is a gate in front of the send methods (``signalkit.gate``):
-receivers connected or disconnected during a mute stay so afterwards, ``dispatch_uid``
-still de-duplicates, ``has_listeners()`` is False while muted (Django keeps its fast
-delete path), and an exception inside the block ends the mute like any exit.
+and its many copies), a mute is a gate in front of the send methods of the signals it
+names (``signalkit.gate``): receivers connected or disconnected during a mute stay so
+afterwards, ``dispatch_uid`` still de-duplicates, ``has_listeners()`` is False while
+muted (Django keeps its fast delete path), every other signal's send stays Django's own,
+and an exception inside the block ends the mute like any exit.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
+import sys
+import threading
 import unittest
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, TypeVar, cast, overload
 
@@ -27,6 +31,9 @@ from django.dispatch import Signal
 from signalkit import gate
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# An entry of one __enter__: [its rule, the token of the ContextVar.set() that recorded it].
+_Entry = list[Any]
 
 
 class _All:
@@ -51,16 +58,26 @@ class muted_signals:
     ``senders``: only sends from these (model classes, ``"app_label.Model"`` labels
     resolved when the mute starts, or any object; a proxy model is its own sender).
     ``receivers``: only these receivers (the others still run). ``except_``: with
-    ``ALL``, signals to leave alone. ``scope``: ``"global"`` (every thread and task) or
-    ``"context"`` (this thread or asyncio task only).
+    ``ALL``, signals to leave alone. Each of the three takes a list (any iterable but a
+    string); a single value is refused with the fix (``except_=[post_save]``), never
+    guessed. ``scope``: ``"global"`` (every thread and task) or ``"context"`` (this thread
+    or asyncio task only).
 
-    One object can be entered again while active, from several tasks at once, and its
-    mutes may end in any order. As a decorator it keeps what it decorates: a coroutine
-    function stays one, a generator is muted while its body runs (not while suspended at
-    a ``yield``), a ``TestCase`` class is muted from ``setUpClass`` (so
-    ``setUpTestData`` too) to its class cleanup, a plain test class per ``test*`` method,
-    and a factory_boy factory while it generates (SubFactory, RelatedFactory and
-    post-generation included)::
+    A mute that names its signals changes nothing for any other signal: their sends stay
+    Django's own function, with Django's call stack. ``ALL`` gates every signal's send
+    while it is active.
+
+    One object can be entered again while active, by several threads or tasks at once,
+    and its mutes may end in any order: each ``__enter__`` belongs to the thread or
+    asyncio task that made it, and an ``__exit__`` ends that thread's or task's latest
+    one (an ``__exit__`` with none to end raises ``RuntimeError``). As a decorator it keeps
+    what it decorates: a coroutine function stays one, a generator is muted while its body
+    runs (not while suspended at a ``yield``), a ``TestCase`` class is muted from
+    ``setUpClass`` (so ``setUpTestData`` too) to its class cleanup, a plain test class per
+    ``test*`` method, and a factory_boy factory (and its subclasses) whenever it generates
+    an object: called directly (``build``, ``create``, ``create_batch``...) or as another
+    factory's ``SubFactory`` or ``RelatedFactory``, its own sub-factories, post-generation
+    hooks and the save after them included::
 
         @muted_signals(post_save, receivers=[send_welcome_email])
         class UserFactory(factory.django.DjangoModelFactory): ...
@@ -74,44 +91,57 @@ class muted_signals:
         except_: Iterable[Signal] | None = None,
         scope: gate.Scope = "global",
     ) -> None:
-        every = not signals or any(s is ALL for s in signals)
         for signal in signals:
             if signal is not ALL and not isinstance(signal, Signal):
-                raise TypeError(
-                    f"muted_signals() takes Signal objects or signalkit.ALL, not {signal!r}."
+                hint = (
+                    " (pass the signals as separate arguments: muted_signals(*signals))"
+                    if isinstance(signal, (list, tuple, set, frozenset))
+                    else ""
                 )
-        self._signals = frozenset(s for s in signals if isinstance(s, Signal))
-        self._every = every
-        self._except = frozenset(except_ or ())
-        for signal in self._except:
-            if not isinstance(signal, Signal):
-                raise TypeError(f"muted_signals(except_=...) takes Signal objects, not {signal!r}.")
-        if self._except and not every:
+                raise TypeError(
+                    f"muted_signals() takes Signal objects or signalkit.ALL, not {signal!r}{hint}."
+                )
+        every = not signals or any(s is ALL for s in signals)
+        named = frozenset(s for s in signals if isinstance(s, Signal))
+        except_set = frozenset(_signal_list(except_, "except_"))
+        if except_set and not every:
             raise ValueError(
                 "muted_signals(except_=...) only applies to ALL: name the signals to mute "
                 "instead, or pass ALL."
             )
-        self._senders = None if senders is None else _as_tuple(senders, "senders")
-        for sender in self._senders or ():
+        chosen_senders = None if senders is None else _listed(senders, "senders")
+        for sender in chosen_senders or ():
             if isinstance(sender, str) and sender.count(".") != 1:
                 raise ValueError(
                     f"muted_signals(senders=...) takes 'app_label.ModelName' labels, "
                     f"not {sender!r}."
                 )
-        self._receivers: tuple[gate.HeldReceiver, ...] | None = None
+        held: tuple[gate.HeldReceiver, ...] | None = None
         if receivers is not None:
-            chosen = _as_tuple(receivers, "receivers")
+            chosen = _listed(receivers, "receivers")
             for receiver in chosen:
                 if not callable(receiver):
                     raise TypeError(
                         f"muted_signals(receivers=...) takes receivers (callables), "
                         f"not {receiver!r}."
                     )
-            self._receivers = tuple(map(gate.HeldReceiver.of, chosen))
+            held = tuple(map(gate.HeldReceiver.of, chosen))
         if scope not in ("global", "context"):
             raise ValueError(f"muted_signals(scope=...) is 'global' or 'context', not {scope!r}.")
         self._scope: gate.Scope = scope
-        self._active: list[gate.Rule] = []
+        self._every = every
+        self._signals = named
+        self._except = except_set
+        self._senders = chosen_senders
+        self._receivers = held
+        # Built once: every activation of this object silences the same sends. Labels are
+        # resolved when a mute starts (the app registry may not be ready before).
+        labelled = any(isinstance(sender, str) for sender in chosen_senders or ())
+        self._rule: gate.Rule | None = None if labelled else self._build_rule(chosen_senders)
+        # The entries of this thread or task: a ContextVar, so an __exit__ never ends
+        # another thread's or task's entry. Tokens reset it to its previous value, so a
+        # context keeps nothing of a mute once it has left it.
+        self._entered: ContextVar[tuple[_Entry, ...]] = ContextVar("signalkit_entered")
 
     def __repr__(self) -> str:
         return f"<muted_signals {'ALL' if self._every else len(self._signals)} {self._scope}>"
@@ -119,7 +149,9 @@ class muted_signals:
     # --- context manager ---------------------------------------------------------------
 
     def __enter__(self) -> muted_signals:
-        self._active.append(self._start())
+        rule = self._start()
+        entry: _Entry = [rule, None]
+        entry[1] = self._entered.set((*self._entered.get(()), entry))
         return self
 
     def __exit__(
@@ -128,17 +160,37 @@ class muted_signals:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        # Every mute of this object silences the same sends: whichever ends is the same.
-        self._stop(self._active.pop())
+        entries = self._entered.get(())
+        if not entries:
+            raise RuntimeError(
+                f"{self!r}: __exit__() without a matching __enter__() in this thread or "
+                f"asyncio task. Leave a mute in the thread or task that entered it (use "
+                f"'with', or call __enter__() and __exit__() in pairs)."
+            )
+        rule, token = entries[-1]
+        try:
+            self._entered.reset(cast(Token[tuple[_Entry, ...]], token))
+        except ValueError:
+            # The entry is visible here because this task's context was copied from the
+            # one that entered (a task created inside the block): it is not ours to end.
+            raise RuntimeError(
+                f"{self!r}: __exit__() in a thread or task that did not enter it (it was "
+                f"entered by the task this one was started from). Leave a mute in the "
+                f"thread or task that entered it."
+            ) from None
+        self._stop(rule)
 
-    def _start(self) -> gate.Rule:
-        rule = gate.Rule(
+    def _build_rule(self, senders: tuple[object, ...] | None) -> gate.Rule:
+        return gate.Rule(
             signals=self._signals,
             every=self._every,
             except_=self._except,
-            senders=None if self._senders is None else tuple(map(_sender, self._senders)),
+            senders=None if senders is None else tuple(map(_sender, senders)),
             receivers=self._receivers,
         )
+
+    def _start(self) -> gate.Rule:
+        rule = self._rule or self._build_rule(self._senders)
         gate.activate(rule, self._scope)
         return rule
 
@@ -155,7 +207,7 @@ class muted_signals:
 
     def __call__(self, target: Any) -> Any:
         if isinstance(target, type):
-            if type(target).__module__.startswith("factory."):
+            if _is_factory(target):
                 return self._decorate_factory(target)
             if issubclass(target, unittest.TestCase):
                 return self._decorate_test_case(target)
@@ -280,28 +332,99 @@ class muted_signals:
         return cls
 
     def _decorate_factory(self, cls: type) -> type:
-        generate = cls._generate.__func__  # type: ignore[attr-defined]
-        mute = self
-
-        @functools.wraps(generate)
-        def _generate(klass: type, *args: Any, **kwargs: Any) -> Any:
-            rule = mute._start()
-            try:
-                return generate(klass, *args, **kwargs)
-            finally:
-                mute._stop(rule)
-
-        cls._generate = classmethod(_generate)  # type: ignore[attr-defined]
+        # factory_boy builds a SubFactory's or RelatedFactory's object without calling
+        # that factory's _generate(), _create() or hooks from the outside: the one place
+        # every object of a factory goes through is StepBuilder.build(), hooked once.
+        _hook_factory_boy()
+        setattr(cls, _FACTORY_MUTES, (*cls.__dict__.get(_FACTORY_MUTES, ()), self))
         return cls
 
 
-def _as_tuple(values: Iterable[Any], argument: str) -> tuple[Any, ...]:
-    if isinstance(values, str) or not isinstance(values, Iterable):
+_FACTORY_MUTES = "_signalkit_muted_signals"
+_hook_lock = threading.Lock()
+
+
+def _is_factory(target: type) -> bool:
+    base = sys.modules.get("factory.base")
+    return base is not None and isinstance(target, base.FactoryMetaClass)
+
+
+def _factory_mutes(factory: object) -> list[muted_signals]:
+    """The mutes decorating ``factory`` and the factories it inherits from."""
+    mutes: list[muted_signals] = []
+    for klass in reversed(getattr(factory, "__mro__", ())):
+        mutes.extend(klass.__dict__.get(_FACTORY_MUTES, ()))
+    return mutes
+
+
+def _hook_factory_boy() -> None:
+    """Wrap ``factory.builder.StepBuilder.build`` (once per process): it builds one object
+    of one factory, from resolving its declarations (sub-factories) to its post-generation
+    hooks and ``_after_postgeneration``, whether the factory was called directly or as a
+    ``SubFactory`` or ``RelatedFactory``. Factories without a mute pay one lookup."""
+    from factory import builder
+
+    with _hook_lock:
+        build: Callable[..., Any] = builder.StepBuilder.build
+        if getattr(build, "_signalkit_hook", False):
+            return
+
+        @functools.wraps(build)
+        def muted_build(step_builder: Any, *args: Any, **kwargs: Any) -> Any:
+            mutes = _factory_mutes(getattr(step_builder.factory_meta, "factory", None))
+            if not mutes:
+                return build(step_builder, *args, **kwargs)
+            started: list[tuple[muted_signals, gate.Rule]] = []
+            try:
+                for mute in mutes:
+                    started.append((mute, mute._start()))
+                return build(step_builder, *args, **kwargs)
+            finally:
+                for mute, rule in reversed(started):
+                    mute._stop(rule)
+
+        muted_build._signalkit_hook = True  # type: ignore[attr-defined]
+        setattr(builder.StepBuilder, "build", muted_build)  # noqa: B010 (a method, replaced)
+
+
+def _signal_list(values: object, argument: str) -> tuple[Signal, ...]:
+    """``values`` as a tuple of signals, or an error naming what is wrong with it."""
+    if values is None:
+        return ()
+    if isinstance(values, str):
         raise TypeError(
-            f"muted_signals({argument}=...) takes a list, not {values!r}; "
-            f"write {argument}=[{values!r}]."
+            f"muted_signals({argument}=...) takes a list of Signal objects, not the string "
+            f"{values!r}: pass the signal itself, e.g. {argument}=[post_save]."
         )
-    return tuple(values)
+    if isinstance(values, Signal):
+        name = gate.signal_name(values)
+        short = "signal" if name.startswith("<") else name.rpartition(".")[2]
+        raise TypeError(
+            f"muted_signals({argument}=...) takes a list of Signal objects, not one signal "
+            f"({name}): write {argument}=[{short}]."
+        )
+    if not isinstance(values, Iterable):
+        raise TypeError(
+            f"muted_signals({argument}=...) takes a list of Signal objects, not {values!r}."
+        )
+    signals = tuple(values)
+    for signal in signals:
+        if not isinstance(signal, Signal):
+            raise TypeError(f"muted_signals({argument}=...) takes Signal objects, not {signal!r}.")
+    return signals
+
+
+def _listed(values: object, argument: str) -> tuple[Any, ...]:
+    if isinstance(values, Iterable) and not isinstance(values, str):
+        return tuple(values)
+    if argument == "receivers" and not callable(values):
+        raise TypeError(
+            f"muted_signals(receivers=...) takes a list of receivers (callables), not {values!r}."
+        )
+    raise TypeError(
+        f"muted_signals({argument}=...) takes a list, not {values!r}; "
+        f"write {argument}=[{values!r}]."
+    )
 
 
 def _sender(sender: object) -> object:

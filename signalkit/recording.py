@@ -6,22 +6,27 @@
     >>> rec.assert_num_sent(post_save, 1, sender=Order, created=False)
 
 A recorder sees every send of the signals it watches, by any of ``send``,
-``send_robust``, ``asend`` and ``asend_robust``: sends that are muted, sends with no
-receivers, and sends whose receivers raise. It records the call before any receiver
-runs, and changes nothing about what the send does.
+``send_robust``, ``asend`` and ``asend_robust``, from every thread and task: sends that are
+muted, sends with no receivers, and sends whose receivers raise. It records the call before
+any receiver runs, and changes nothing about what the send does. A recorder that names its
+signals leaves every other signal's send Django's own; ``record_signals()`` without
+signals gates every signal's send while it records.
+
+What is recorded is kept: each call holds its sender and its arguments (model instances,
+requests...) alive for as long as the recorder records and then for as long as the
+recorder itself is referenced.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import threading
 from dataclasses import dataclass, field
+from types import TracebackType
 from typing import Any
 
 from django.dispatch import Signal
 
 from signalkit import gate
-from signalkit.discovery import catalogue
 
 _NO_SENDER = object()
 
@@ -54,8 +59,9 @@ class SignalCall:
         )
 
     def __str__(self) -> str:
-        arguments = ", ".join(f"{key}={value!r}" for key, value in self.kwargs.items())
-        return f"{_signal_name(self.signal)}.{self.method}(sender={self.sender!r}, {arguments})"
+        arguments = [f"sender={self.sender!r}"]
+        arguments += [f"{key}={value!r}" for key, value in self.kwargs.items()]
+        return f"{gate.signal_name(self.signal)}.{self.method}({', '.join(arguments)})"
 
 
 class SignalRecorder:
@@ -93,7 +99,7 @@ class SignalRecorder:
         found = self.calls_of(signal, **match)
         if len(found) != 1:
             raise AssertionError(
-                self._message(signal, match, f"was sent {len(found)} times, not once")
+                self._message(signal, match, f"was sent {_times(len(found))}, not once")
             )
         return found[0]
 
@@ -101,50 +107,97 @@ class SignalRecorder:
         """Assert no matching send."""
         found = self.calls_of(signal, **match)
         if found:
-            raise AssertionError(self._message(signal, match, f"was sent {len(found)} times"))
+            raise AssertionError(self._message(signal, match, f"was sent {_times(len(found))}"))
 
     def assert_num_sent(self, signal: Signal, count: int, /, **match: Any) -> None:
-        """Assert exactly ``count`` matching sends."""
+        """Assert exactly ``count`` matching sends (``count``: an int, 0 or more)."""
+        check_count(count, "assert_num_sent")
         found = self.calls_of(signal, **match)
         if len(found) != count:
             raise AssertionError(
-                self._message(signal, match, f"was sent {len(found)} times, not {count}")
+                self._message(signal, match, f"was sent {_times(len(found))}, not {count}")
             )
 
     def _check_watched(self, signal: Signal) -> None:
         if not isinstance(signal, Signal):
             raise TypeError(f"Expected a Signal, not {signal!r}.")
         if not self.wants(signal):
-            watched = ", ".join(sorted(_signal_name(s) for s in self.signals))
+            watched = ", ".join(sorted(gate.signal_name(s) for s in self.signals))
             raise ValueError(
-                f"{_signal_name(signal)} is not recorded here (record_signals({watched})); "
+                f"{gate.signal_name(signal)} is not recorded here (record_signals({watched})); "
                 f"add it to record_signals(...)."
             )
 
     def _message(self, signal: Signal, match: dict[str, Any], outcome: str) -> str:
         wanted = ", ".join(f"{key}={value!r}" for key, value in match.items())
-        lines = [f"{_signal_name(signal)}({wanted}) {outcome}."]
+        lines = [f"{gate.signal_name(signal)}({wanted}) {outcome}."]
         if self.calls:
-            lines.append(f"Recorded {len(self.calls)} sends:")
+            lines.append(f"Recorded {_plural(len(self.calls), 'send')}:")
             lines.extend(f"  {call}" for call in self.calls)
         else:
             lines.append("Nothing was recorded.")
         return "\n".join(lines)
 
 
-@contextmanager
-def record_signals(*signals: Signal) -> Iterator[SignalRecorder]:
-    """Record the sends of ``signals`` (every signal when none given) in the block."""
-    recorder = SignalRecorder(signals)
-    gate.add_recorder(recorder)
-    try:
-        yield recorder
-    finally:
-        gate.remove_recorder(recorder)
+class record_signals:
+    """Record the sends of ``signals`` (every signal when none are given) in a block.
+
+    ``with record_signals(post_save) as rec:`` yields the :class:`SignalRecorder`, which
+    records from every thread and task until the block ends. Each object records one
+    block: entering it again, or leaving it without entering, raises ``RuntimeError``.
+
+    The recorder keeps what it records: every :class:`SignalCall` holds its sender and
+    keyword arguments (model instances, requests, files...), so they stay alive while the
+    block runs and afterwards for as long as the recorder (``rec``) is referenced. Record
+    only the signals you assert on, and drop the recorder, in long loops or big data sets.
+    """
+
+    def __init__(self, *signals: Signal) -> None:
+        self.recorder = SignalRecorder(signals)
+        self._state = "new"
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> SignalRecorder:
+        with self._lock:
+            if self._state != "new":
+                raise RuntimeError(
+                    f"this record_signals() block was already entered ({self._state}): "
+                    f"use one record_signals(...) per block."
+                )
+            self._state = "recording"
+        gate.add_recorder(self.recorder)
+        return self.recorder
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        with self._lock:
+            if self._state != "recording":
+                raise RuntimeError(
+                    "record_signals(...).__exit__() without __enter__(): use it in a 'with' block."
+                )
+            self._state = "finished"
+        gate.remove_recorder(self.recorder)
 
 
-def _signal_name(signal: Signal) -> str:
-    for path, known in catalogue().items():
-        if known is signal:
-            return path
-    return repr(signal)
+def check_count(count: object, function: str) -> None:
+    """Refuse an expected number of sends that is not an int of 0 or more, naming it."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise TypeError(
+            f"{function}() takes the expected number of sends as an int, not {count!r}."
+        )
+    if count < 0:
+        raise ValueError(
+            f"{function}() takes the expected number of sends, 0 or more, not {count!r}."
+        )
+
+
+def _times(count: int) -> str:
+    return _plural(count, "time")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from signalkit.recording import SignalRecorder, record_signals
+from signalkit.recording import SignalRecorder, check_count, record_signals
 
 if TYPE_CHECKING:
     from django.dispatch import Signal
@@ -85,12 +85,14 @@ class SignalTestMixin:
     def assertNumSignals(self, signal: Signal, n: int, /, **match: Any) -> Iterator[SignalRecorder]:
         """Fail unless ``signal`` is sent exactly ``n`` times, as ``match`` says, in the block.
 
-        Example::
+        ``n`` is an int, 0 or more; anything else raises ``TypeError`` or ``ValueError`` at
+        the ``with``, before the block runs. Example::
 
             with self.assertNumSignals(post_save, 2, sender=Order):
                 Order.objects.create(product=product, quantity=1)
                 Order.objects.create(product=product, quantity=2)
         """
+        check_count(n, "assertNumSignals")
         with record_signals(signal) as recorder:
             yield recorder
         with self._failing():

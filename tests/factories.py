@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import factory
 from django.conf import settings
+from django.db.models.signals import post_init, post_save, pre_save
 from factory.django import DjangoModelFactory, Password
 
 from example_project.blog.models import Comment, Post
 from example_project.orders.models import Order
 from example_project.products.models import Product, Tag
 from example_project.users.models import Profile
+from signalkit import muted_signals
 
 
 class UserFactory(DjangoModelFactory):
@@ -147,3 +150,119 @@ class UserWithoutProfileFactory(UserFactory):
     def _create(cls, model_class: type[Any], *args: Any, **kwargs: Any) -> Any:
         manager = model_class._default_manager
         return manager.bulk_create([model_class(*args, **kwargs)])[0]
+
+
+# --- muting (issue 10): factories decorated with muted_signals --------------------------------
+
+
+@muted_signals(post_save)
+class QuietUserFactory(UserFactory):
+    """A user saved with ``post_save`` muted, so without a profile: called directly, in a
+    batch, as another factory's SubFactory or RelatedFactory, or subclassed."""
+
+
+class QuietUserSubclassFactory(QuietUserFactory):
+    """A factory that inherits QuietUserFactory's mute without being decorated itself."""
+
+
+@muted_signals(post_save)
+class QuietPostFactory(PostFactory):
+    """A post saved with ``post_save`` muted (its own author SubFactory runs muted too)."""
+
+
+class PostByQuietAuthorFactory(PostFactory):
+    """A post (not muted) whose author comes from QuietUserFactory, as a SubFactory."""
+
+    author = factory.SubFactory(QuietUserFactory)
+
+
+class PostBySubclassedQuietAuthorFactory(PostFactory):
+    """A post whose author comes from a subclass of QuietUserFactory, as a SubFactory."""
+
+    author = factory.SubFactory(QuietUserSubclassFactory)
+
+
+class AuthorWithQuietPostFactory(UserFactory):
+    """A user (not muted) with one post made by QuietPostFactory, as a RelatedFactory."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    post = factory.RelatedFactory(QuietPostFactory, factory_related_name="author")
+
+
+@muted_signals(post_save)
+class QuietAuthorWithCommentFactory(UserFactory):
+    """A user whose post-generation hook writes a post and a comment, inside the mute."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def commented_post(self, create: bool, extracted: object, **kwargs: Any) -> None:
+        if create:
+            CommentFactory.create(post=PostFactory.create(author=self))
+
+
+class PostByQuietCommentingAuthorFactory(PostFactory):
+    """A post whose author comes from QuietAuthorWithCommentFactory, as a SubFactory."""
+
+    author = factory.SubFactory(QuietAuthorWithCommentFactory)
+
+
+@muted_signals(pre_save, post_save)
+class QuietUserWithTwinFactory(UserFactory):
+    """A user whose post-generation hook creates one more user with this same factory
+    (as factory_boy's own mute_signals test does): two objects, two mutes nested."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def twin(self, create: bool, extracted: object, **kwargs: Any) -> None:
+        if create and not extracted:
+            QuietUserWithTwinFactory.create(twin=True)
+
+
+@muted_signals(post_save)
+class QuietUserConnectingFactory(UserFactory):
+    """Connects the receiver passed as ``on_post_save`` to ``post_save`` (for its model)
+    while it creates the user, as a model whose ``__init__`` connects receivers does."""
+
+    class Meta:
+        django_get_or_create = ()
+
+    @classmethod
+    def _create(
+        cls,
+        model_class: type[Any],
+        *args: Any,
+        on_post_save: Callable[..., None] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if on_post_save is not None:
+            post_save.connect(on_post_save, sender=model_class)
+        return super()._create(model_class, *args, **kwargs)
+
+
+@muted_signals(post_init)
+class QuietlyBuiltProductFactory(ProductFactory):
+    """A product whose instantiation sends no ``post_init`` (``pre_init`` still runs)."""
+
+
+@muted_signals(post_save)
+class BrokenQuietUserFactory(UserFactory):
+    """A muted factory whose creation fails: the mute must still end."""
+
+    class Meta:
+        django_get_or_create = ()
+
+    @classmethod
+    def _create(cls, model_class: type[Any], *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database is down")
+
+
+@muted_signals(pre_save)
+@muted_signals(post_save)
+class TwiceMutedUserFactory(UserFactory):
+    """Two mutes stacked on one factory: both apply."""

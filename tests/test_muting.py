@@ -701,3 +701,50 @@ def test_a_muted_receiver_that_dies_does_not_mute_a_newcomer_with_its_id(ear: Ea
         signal.connect(heir)
 
         assert ear.hear(signal) == ["newcomer"]
+
+
+@pytest.mark.parametrize(
+    ("except_", "message"),
+    [
+        ("post_save", r"not the string 'post_save': pass the signal itself"),
+        (post_save, r"not one signal \(django\.db\.models\.signals\.post_save\): "),
+        (5, r"takes a list of Signal objects, not 5\."),
+        ([post_save, "pre_save"], r"takes Signal objects, not 'pre_save'\."),
+    ],
+    ids=["a-string", "a-single-signal", "a-number", "a-string-in-the-list"],
+)
+def test_a_bad_except_is_rejected_naming_it(except_: Any, message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        muted_signals(ALL, except_=except_)
+
+
+def test_a_single_signal_for_except_is_refused_with_the_fix() -> None:
+    with pytest.raises(TypeError, match=r"write except_=\[post_save\]"):
+        muted_signals(ALL, except_=post_save)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"senders": 5}, r"muted_signals\(senders=\.\.\.\) takes a list, not 5; write senders="),
+        ({"senders": User}, r"takes a list, not <class 'django\.contrib\.auth\.models\.User'>"),
+        ({"receivers": 5}, r"takes a list of receivers \(callables\), not 5\."),
+        ({"receivers": "create_profile"}, r"receivers \(callables\), not 'create_profile'\."),
+    ],
+    ids=["senders-a-number", "senders-a-model", "receivers-a-number", "receivers-a-string"],
+)
+def test_a_senders_or_receivers_that_is_not_a_list_is_rejected_naming_it(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TypeError, match=message):
+        muted_signals(post_save, **options)
+
+
+def test_a_single_receiver_is_refused_with_the_fix() -> None:
+    with pytest.raises(TypeError, match=r"takes a list, not <function .*write receivers=\["):
+        muted_signals(post_save, receivers=Profile.auto_create_receiver)  # type: ignore[arg-type]
+
+
+def test_a_list_of_signals_passed_positionally_is_refused_with_the_fix() -> None:
+    with pytest.raises(TypeError, match=r"pass the signals as separate arguments"):
+        muted_signals([post_save, pre_delete])  # type: ignore[arg-type]

@@ -9,9 +9,11 @@ a receiver or by the block, propagate through a ``with``. A small
 model of Django's dispatcher (connection order, lookup keys, ``dispatch_uid``
 de-duplication, "any sender" receivers, weak references) says after every step which
 receivers each send must call; the signal must call exactly those, in that order, and
-``has_listeners()`` must agree, in this thread and in another one. When every mute has
-ended, the signal must behave exactly as a twin signal that saw the same connects and
-disconnects and was never muted, with nothing of the gate left behind.
+``has_listeners()`` must agree, in this thread and in another one. The twin, which no mute
+names, keeps its own class throughout, and the Signal class keeps Django's methods unless
+an ``ALL`` mute is active. When every mute has ended, the signal must behave exactly as the
+twin, which saw the same connects and disconnects and was never muted, with nothing of the
+gate left behind (its own class back, no attribute added).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Shop:
     """Another one."""
 
 
+DJANGO_SEND = vars(Signal)["send"]
 UIDS = ("uid-a", "uid-b")
 Target = Literal["signal", "all", "all_except_signal", "other_signal"]
 # What to mute: target, senders (as named, as meant), receivers' names, scope.
@@ -285,6 +288,14 @@ class MutingMachine(RuleBasedStateMachine):
             expected += [_outcome(calls, self.raises), bool(calls)]
         assert results == expected
 
+    @invariant()
+    def a_signal_no_mute_names_keeps_djangos_own_methods(self) -> None:
+        if not hasattr(self, "twin"):
+            return
+        assert type(self.twin) is type(self.flavour.make())
+        if not any(mute.target in ("all", "all_except_signal") for mute in self.mutes):
+            assert vars(Signal)["send"] is DJANGO_SEND
+
     def teardown(self) -> None:
         """Leave every mute; the signal must then behave as if it had never been muted."""
         while self.mutes:
@@ -299,6 +310,7 @@ class MutingMachine(RuleBasedStateMachine):
             entry[0] for entry in self.twin.receivers
         ]
         assert set(vars(self.signal)) == set(vars(self.flavour.make()))
+        assert type(self.signal) is type(self.twin)
         self.sends_call_exactly_the_receivers_the_model_predicts()
 
     # --- the model -------------------------------------------------------------------------

@@ -152,7 +152,7 @@ def test_the_signal_recorder_fixture_records_every_signal_of_the_test(
         def test_a_failed_assertion_lists_what_was_recorded(signal_recorder):
             ping.send(sender=Till, amount=3)
 
-            with pytest.raises(AssertionError, match=r"Recorded 1 sends:\\n  .*amount=3"):
+            with pytest.raises(AssertionError, match=r"Recorded 1 send:\\n  .*amount=3"):
                 signal_recorder.assert_sent(ping, amount=4)
 
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 from typing import Any
 from unittest import mock
 
@@ -138,7 +140,7 @@ def test_assert_sent_fails_listing_what_was_recorded(signal: Signal) -> None:
 
     message = str(failure.value)
     assert "(created=True) was not sent." in message
-    assert "Recorded 1 sends:" in message
+    assert "Recorded 1 send:" in message
     assert "send(sender=<class 'django.contrib.auth.models.User'>, created=False)" in message
 
 
@@ -164,7 +166,7 @@ def test_assert_not_sent_passes_when_only_other_senders_sent(signal: Signal) -> 
         signal.send(sender="other")
 
     rec.assert_not_sent(signal, sender=User)
-    with pytest.raises(AssertionError, match="was sent 1 times"):
+    with pytest.raises(AssertionError, match=r"was sent 1 time\."):
         rec.assert_not_sent(signal, sender="other")
 
 
@@ -206,3 +208,97 @@ def test_a_signal_argument_named_count_can_be_matched(signal: Signal) -> None:
 
     rec.assert_num_sent(signal, 1, count=3)
     rec.assert_sent(signal, count=3)
+
+
+@pytest.mark.parametrize(
+    ("count", "error", "message"),
+    [
+        (
+            "1",
+            TypeError,
+            r"assert_num_sent\(\) takes the expected number of sends as an int, not '1'",
+        ),
+        (None, TypeError, r"as an int, not None\."),
+        (1.5, TypeError, r"as an int, not 1\.5\."),
+        (True, TypeError, r"as an int, not True\."),
+        (
+            -1,
+            ValueError,
+            r"assert_num_sent\(\) takes the expected number of sends, 0 or more, not -1",
+        ),
+    ],
+    ids=["a-string", "none", "a-float", "a-bool", "negative"],
+)
+def test_assert_num_sent_refuses_a_bad_count_naming_it(
+    signal: Signal, count: Any, error: type[Exception], message: str
+) -> None:
+    with record_signals(signal) as rec:
+        signal.send(sender=None)
+
+    with pytest.raises(error, match=message):
+        rec.assert_num_sent(signal, count)
+
+
+@pytest.mark.parametrize(
+    ("sends", "assertion", "message"),
+    [
+        (
+            1,
+            lambda rec, s: rec.assert_num_sent(s, 2),
+            r"was sent 1 time, not 2\.\nRecorded 1 send:",
+        ),
+        (
+            2,
+            lambda rec, s: rec.assert_num_sent(s, 1),
+            r"was sent 2 times, not 1\.\nRecorded 2 sends:",
+        ),
+        (0, lambda rec, s: rec.assert_num_sent(s, 1), r"was sent 0 times, not 1\."),
+        (1, lambda rec, s: rec.assert_not_sent(s), r"was sent 1 time\."),
+        (2, lambda rec, s: rec.assert_sent_once(s), r"was sent 2 times, not once\."),
+    ],
+    ids=["one-time", "two-times", "zero-times", "not-sent-once", "sent-once-twice"],
+)
+def test_failure_messages_count_in_correct_english(
+    signal: Signal, sends: int, assertion: Any, message: str
+) -> None:
+    with record_signals(signal) as rec:
+        for _ in range(sends):
+            signal.send(sender=None)
+
+    with pytest.raises(AssertionError, match=message):
+        assertion(rec, signal)
+
+
+def test_a_call_without_arguments_prints_without_a_trailing_comma(signal: Signal) -> None:
+    with record_signals(signal) as rec:
+        signal.send(sender="shop")
+
+    assert str(rec.calls[0]).endswith(".send(sender='shop')")
+
+
+def test_a_record_signals_block_cannot_be_entered_twice(signal: Signal) -> None:
+    block = record_signals(signal)
+    with block, pytest.raises(RuntimeError, match="already entered"):
+        block.__enter__()
+
+
+def test_leaving_a_record_signals_block_never_entered_is_a_clear_error(signal: Signal) -> None:
+    with pytest.raises(RuntimeError, match=r"__exit__\(\) without __enter__\(\)"):
+        record_signals(signal).__exit__(None, None, None)
+
+
+def test_a_recorder_keeps_what_it_recorded_alive_while_it_is_referenced(signal: Signal) -> None:
+    class Payload:
+        pass
+
+    payload = Payload()
+    alive = weakref.ref(payload)
+    with record_signals(signal) as rec:
+        signal.send(sender=None, payload=payload)
+    del payload
+    gc.collect()
+    kept = alive() is not None
+    del rec
+    gc.collect()
+
+    assert (kept, alive()) == (True, None)

@@ -117,7 +117,7 @@ class AssertSignalNotSentTests(SignalTestMixin, SimpleTestCase):
             pay(10)
 
         message = str(failure.value)
-        assert "was sent 1 times" in message
+        assert "was sent 1 time" in message
         assert ".send(sender='shop', amount=10)" in message
 
     def test_fails_for_a_muted_send(self) -> None:
@@ -152,7 +152,7 @@ class AssertNumSignalsTests(SignalTestMixin, SimpleTestCase):
             pay(10)
 
         message = str(failure.value)
-        assert "was sent 1 times, not 2" in message
+        assert "was sent 1 time, not 2" in message
         assert ".send(sender='shop', amount=10)" in message
 
     def test_fails_on_too_many_sends(self) -> None:
@@ -233,3 +233,34 @@ def test_unittest_reports_the_failure_at_the_test_not_inside_signalkit() -> None
     assert ".send(sender='shop', amount=10)" in report
     assert "test_testing.py" in report
     assert "signalkit/testing.py" not in report
+
+
+@pytest.mark.parametrize(
+    ("count", "error", "message"),
+    [
+        (
+            "1",
+            TypeError,
+            r"assertNumSignals\(\) takes the expected number of sends as an int, not '1'",
+        ),
+        (None, TypeError, r"as an int, not None\."),
+        (1.5, TypeError, r"as an int, not 1\.5\."),
+        (True, TypeError, r"as an int, not True\."),
+        (
+            -1,
+            ValueError,
+            r"assertNumSignals\(\) takes the expected number of sends, 0 or more, not -1",
+        ),
+    ],
+    ids=["a-string", "none", "a-float", "a-bool", "negative"],
+)
+def test_assert_num_signals_refuses_a_bad_count_before_the_block_runs(
+    count: Any, error: type[Exception], message: str
+) -> None:
+    case = AssertNumSignalsTests("test_passes_with_zero_when_the_signal_is_not_sent")
+    ran: list[str] = []
+
+    with pytest.raises(error, match=message), case.assertNumSignals(order_paid, count):
+        ran.append("block")
+
+    assert ran == []
