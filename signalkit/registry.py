@@ -399,7 +399,7 @@ def _dispatch_uid(key: Hashable, target: object) -> Hashable | None:
     try:
         own_key = receiver_key(target)
     except Exception:  # Django's key asks the receiver for __func__ and __self__
-        logger.debug("The receiver key of %s could not be computed", type(target), exc_info=True)
+        logger.debug("The receiver key of a %s could not be computed", _kind(target), exc_info=True)
         return None
     return None if key == own_key else key
 
@@ -429,7 +429,7 @@ class _Description:
             return cls._of(target)
         except Exception:
             logger.debug(
-                "A receiver of type %s could not be described", type(target), exc_info=True
+                "A receiver of type %s could not be described", _kind(target), exc_info=True
             )
             module, qualname = _class_names(type(target))
             return cls(
@@ -541,6 +541,11 @@ def _class_names(klass: type) -> tuple[str | None, str]:
     return module, qualname
 
 
+def _kind(value: object) -> str:
+    """The qualname of ``value``'s class, for log lines: never a repr(), which may raise."""
+    return _class_names(type(value))[1]
+
+
 def _text(value: object) -> str | None:
     """``value`` as a plain str when it is a string, else None (never calls its methods)."""
     return str.__str__(value) if issubclass(type(value), str) else None
@@ -575,7 +580,7 @@ def _class_source(klass: type) -> tuple[str | None, int | None]:
     except (OSError, TypeError):
         return None, None
     except Exception:  # inspect reads __module__, __qualname__ ... through the metaclass
-        logger.debug("The source of %s could not be found", klass, exc_info=True)
+        logger.debug("The source of %s could not be found", _class_names(klass)[1], exc_info=True)
         return None, None
 
 
@@ -692,7 +697,7 @@ def _sender_label(sender: object) -> tuple[str, tuple[str, ...]]:
         if issubclass(sender, models.Model):  # type: ignore[arg-type]
             return _model_label(sender)  # type: ignore[arg-type]
     except Exception:
-        logger.debug("The model sender %s could not be read", sender, exc_info=True)
+        logger.debug("The model sender %s could not be read", _kind(sender), exc_info=True)
     return _dotted(*_class_names(sender)), ()  # type: ignore[arg-type]
 
 
@@ -715,7 +720,7 @@ def _is_async(receiver: object) -> bool:
     try:
         return iscoroutinefunction(receiver)
     except Exception:  # it reads attributes of the receiver, which may raise
-        logger.debug("Whether %s is async could not be told", type(receiver), exc_info=True)
+        logger.debug("Whether a %s is async could not be told", _kind(receiver), exc_info=True)
         return False
 
 

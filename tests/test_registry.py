@@ -4,6 +4,7 @@ import functools
 import gc
 import importlib.util
 import json
+import logging
 import re
 import sys
 import tokenize
@@ -724,6 +725,23 @@ def test_a_hostile_receiver_waiting_for_a_lazy_sender_is_described_without_raisi
     json.dumps(registry.snapshot().to_dict())
 
     assert (receiver.path, receiver.sender_label) == (case.listed_as, "nope.model")
+
+
+def test_what_a_hostile_receiver_raised_is_logged_at_debug_level(
+    plain_probe: Signal, caplog: pytest.LogCaptureFixture
+) -> None:
+    for case in hostile.CONNECTIONS.values():
+        plain_probe.connect(case.receiver, **case.connect_kwargs)
+
+    with caplog.at_level(logging.DEBUG, logger="signalkit"):
+        registry.snapshot().filter(signal=plain_probe).to_dict()
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert "repr() of a UnprintableUid object raised" in messages
+    assert "The signature of tests.registry_app.hostile.SignatureRaises could not be read" in (
+        messages
+    )
+    assert all(record.exc_info for record in caplog.records)
 
 
 def test_a_function_whose_module_is_not_a_string_is_named_by_its_qualname(

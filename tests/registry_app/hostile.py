@@ -147,7 +147,10 @@ looped.__wrapped__ = looped  # type: ignore[attr-defined]
 
 
 class HostileMeta(type):
-    """Every class made by it raises when asked for its name or module."""
+    """Every class made by it raises when asked for its name, module or repr."""
+
+    def __repr__(cls) -> str:
+        raise RuntimeError("the class has no repr")
 
     @property
     def __name__(cls) -> str:  # type: ignore[override]
