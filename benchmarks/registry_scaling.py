@@ -28,19 +28,22 @@ Before timing, the child checks that the snapshot lists exactly the receivers ge
 minimum over the repetitions (the usual statistic for an in-process micro-benchmark: noise
 only ever adds time), in CPU time, which other work on a shared machine barely moves.
 Printed as detail: wall-clock minima, the snapshot of the signals with no receiver at
-all (the fixed part), the marginal ratio without it, and ``snapshot().to_dict()``, the
-work behind ``listsignals --format json``.
+all (the fixed part), the marginal ratio without it, ``snapshot().to_dict()``, the
+work behind ``listsignals --format json``, and the signal catalogue alone (part of every
+snapshot: it reads the globals of every imported module, so it grows with the modules
+imported, not with the receivers).
 """
 
 from __future__ import annotations
 
 import json
 import statistics
+import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -97,6 +100,9 @@ class Measurement:
     snapshot_cpu: list[float]
     snapshot_wall: list[float]
     to_dict_cpu: list[float]
+    catalogue_cpu: list[float] = field(default_factory=list)
+    modules: int = 0  # imported modules the catalogue scans
+    variables: int = 0  # their module-level variables
 
 
 def run(quick: bool) -> Result:
@@ -141,6 +147,11 @@ def run(quick: bool) -> Result:
             f"{format_duration(min(large.to_dict_cpu))} vs "
             f"{format_duration(min(small.to_dict_cpu))}, ratio "
             f"{min(large.to_dict_cpu) / min(small.to_dict_cpu):.2f}",
+            f"the signal catalogue alone (in every snapshot: imported modules' globals read), CPU "
+            f"minima: {format_duration(min(large.catalogue_cpu))} for {large.modules:,} "
+            f"modules / {large.variables:,} module-level variables vs "
+            f"{format_duration(min(small.catalogue_cpu))} for {small.modules:,} / "
+            f"{small.variables:,}",
         ),
     )
 
@@ -352,6 +363,9 @@ def measure(root: Path, config: Config, receivers: int) -> Measurement:
             snapshot_cpu=[float(t) for t in raw["snapshot_cpu"]],
             snapshot_wall=[float(t) for t in raw["snapshot_wall"]],
             to_dict_cpu=[float(t) for t in raw["to_dict_cpu"]],
+            catalogue_cpu=[float(t) for t in raw["catalogue_cpu"]],
+            modules=int(raw["modules"]),
+            variables=int(raw["variables"]),
         )
     except (IndexError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise BenchmarkError(
@@ -380,6 +394,7 @@ def child(argv: Sequence[str]) -> None:
     from importlib import import_module
 
     from signalkit import registry
+    from signalkit.discovery import catalogue, module_namespace
 
     import_module("bench.events")  # the registered signals are known even with no receiver
     for module in range(receivers // per_module):
@@ -408,6 +423,13 @@ def child(argv: Sequence[str]) -> None:
         cpu = time.process_time()
         reg.to_dict()
         to_dict_cpu.append(time.process_time() - cpu)
+    catalogue_cpu = []
+    for _ in range(repeats):
+        cpu = time.process_time()
+        catalogue()
+        catalogue_cpu.append(time.process_time() - cpu)
+    namespaces = [module_namespace(module) for module in list(sys.modules.values())]
+    variables = [len(namespace) for namespace in namespaces if namespace is not None]
     print(
         json.dumps(
             {
@@ -416,6 +438,9 @@ def child(argv: Sequence[str]) -> None:
                 "snapshot_cpu": snapshot_cpu,
                 "snapshot_wall": snapshot_wall,
                 "to_dict_cpu": to_dict_cpu,
+                "catalogue_cpu": catalogue_cpu,
+                "modules": len(variables),
+                "variables": sum(variables),
             }
         )
     )
