@@ -7,7 +7,10 @@ multiple databases are in ``tests/profiles_swapped_app`` (see ``test_profiles_sw
 from __future__ import annotations
 
 import json
-import threading
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from io import StringIO
 from pathlib import Path
@@ -31,12 +34,14 @@ from example_project.users.models import Profile
 from signalkit import autodiscover, muted_signals
 from signalkit.mixins import AutoProfileMixin, BackfillProfiles
 from signalkit.mixins import profiles as profiles_module
+from signalkit.mixins.profiles import MAX_BATCH_SIZE
 from signalkit.registry import ReceiverInfo, snapshot
 from tests.factories import ProfileFactory, UserFactory, UserWithoutProfileFactory
 from tests.registry_app.models import StaffUser
 
 pytestmark = pytest.mark.django_db
 
+REPO_ROOT = Path(__file__).resolve().parent.parent
 RECEIVER_PATH = "example_project.users.models.Profile.auto_create_receiver"
 UID = "signalkit.AutoProfileMixin:users.profile"
 
@@ -391,10 +396,41 @@ def test_users_without_profile_are_exactly_those() -> None:
     assert list(Profile.users_without_profile().order_by("pk")) == lacking
 
 
-@pytest.mark.parametrize("batch_size", [0, -5])
-def test_backfill_needs_a_positive_batch_size(batch_size: int) -> None:
-    with pytest.raises(ValueError, match=f"positive integer, not {batch_size}"):
+@pytest.mark.parametrize("batch_size", [0, -5, MAX_BATCH_SIZE + 1, 2**63])
+def test_backfill_with_a_batch_size_out_of_range_is_a_value_error_naming_it(
+    batch_size: int,
+) -> None:
+    UserWithoutProfileFactory()
+
+    message = f"batch_size must be from 1 to 100000 (users per batch), not {batch_size}."
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         Profile.backfill(batch_size=batch_size)
+
+    assert not Profile.objects.exists()
+
+
+@pytest.mark.parametrize("batch_size", ["10", 1.5, True, None])
+def test_backfill_with_a_batch_size_that_is_no_int_is_a_type_error_naming_it(
+    batch_size: object,
+) -> None:
+    UserWithoutProfileFactory()
+
+    message = f"batch_size must be an int from 1 to 100000 (users per batch), not {batch_size!r}."
+    with pytest.raises(TypeError, match=f"^{re.escape(message)}$"):
+        Profile.backfill(batch_size=batch_size)  # type: ignore[arg-type]
+
+    assert not Profile.objects.exists()
+
+
+def test_backfill_takes_the_largest_batch_size() -> None:
+    UserWithoutProfileFactory.create_batch(2)
+
+    assert Profile.backfill(batch_size=MAX_BATCH_SIZE) == 2
+
+
+def test_a_data_migration_with_a_bad_batch_size_fails_when_it_is_written() -> None:
+    with pytest.raises(ValueError, match=r"batch_size must be from 1 to 100000 .*, not 0\.$"):
+        BackfillProfiles("users.Profile", batch_size=0)
 
 
 # --- manage.py backfill_profiles -------------------------------------------------------------
@@ -486,18 +522,122 @@ def test_a_bad_model_is_a_command_error_listing_the_profile_models(
     assert stderr.rstrip().endswith("Profile models: users.Profile.")
 
 
-def test_a_batch_size_below_one_is_a_command_error() -> None:
-    _, stderr, code = run_backfill_command("--batch-size", "0")
+@pytest.mark.parametrize(
+    "value", ["0", "-1", "100001", "9223372036854775808", "abc", "1.5", "1_000", ""]
+)
+def test_a_batch_size_that_is_no_whole_number_from_1_to_100000_is_one_line_and_exit_1(
+    value: str,
+) -> None:
+    UserWithoutProfileFactory()
+
+    stdout, stderr, code = run_backfill_command("--batch-size", value)
+
+    assert (stdout, code) == ("", 1)
+    assert stderr == (
+        f"CommandError: --batch-size {value!r} is not a whole number from 1 to 100000 "
+        f"(users per batch).\n"
+    )
+    assert not Profile.objects.exists()
+
+
+def test_a_batch_size_from_call_command_is_checked_too() -> None:
+    _, stderr, code = run_backfill_command("--batch-size=0", "--dry-run")
 
     assert code == 1
-    assert "--batch-size must be a positive integer, not 0." in stderr
+    assert "--batch-size '0' is not a whole number" in stderr
 
 
-def test_an_unknown_database_is_a_command_error() -> None:
-    _, stderr, code = run_backfill_command("--database", "nope")
+def test_the_largest_batch_size_is_taken() -> None:
+    UserWithoutProfileFactory()
+
+    stdout, _, code = run_backfill_command("--batch-size", "100000")
+
+    assert code == 0
+    assert "users.Profile: created 1 profile." in stdout
+
+
+def test_an_unknown_database_is_one_line_naming_it_and_the_databases() -> None:
+    UserWithoutProfileFactory()
+
+    stdout, stderr, code = run_backfill_command("--database", "nope")
+
+    assert (stdout, code) == ("", 1)
+    assert stderr == (
+        "CommandError: --database 'nope' is not a configured database. Databases: default.\n"
+    )
+    assert not Profile.objects.exists()
+
+
+def test_a_bad_option_after_good_ones_writes_nothing() -> None:
+    UserWithoutProfileFactory()
+
+    _, _, code = run_backfill_command("--model", "users.Profile", "--database", "nope")
 
     assert code == 1
-    assert "invalid choice: 'nope'" in stderr
+    assert not Profile.objects.exists()
+
+
+def test_a_database_error_midway_is_one_line_saying_what_was_done_and_how_to_resume(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    users = UserWithoutProfileFactory.create_batch(3)
+    monkeypatch.setattr(
+        Profile,
+        "profile_defaults",
+        classmethod(lambda cls, user: {"bio": None if user.pk == users[2].pk else ""}),
+    )
+
+    stdout, stderr, code = run_backfill_command("--batch-size", "2")
+
+    assert code == 1
+    assert stdout == "users.Profile: 3 users without a profile.\n"
+    assert stderr.startswith(
+        "CommandError: users.Profile: the database refused the backfill after 2 new profiles: "
+    )
+    assert stderr.endswith(
+        ". Each batch commits on its own: fix the cause and run the command again to resume.\n"
+    )
+    assert stderr.count("\n") == 1
+    assert Profile.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--batch-size", "9223372036854775808"),
+        ("--database", "bogus"),
+        ("--model", "users.Nope"),
+    ],
+    ids=["batch-size", "database", "model"],
+)
+def test_manage_py_with_a_bad_option_exits_1_with_one_line_and_touches_no_database(
+    tmp_path: Path, args: tuple[str, str]
+) -> None:
+    database = tmp_path / "db.sqlite3"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["SIGNALKIT_DATABASE_URL"] = f"sqlite:///{database}"
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "error::DeprecationWarning",
+            "manage.py",
+            "backfill_profiles",
+            *args,
+        ],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.startswith(f"CommandError: {args[0]} {args[1]!r}")
+    assert result.stderr.count("\n") == 1
+    assert not database.exists()
 
 
 # --- data migrations: BackfillProfiles ------------------------------------------------------
@@ -645,80 +785,3 @@ def test_a_profile_model_in_another_app_registry_never_listens_to_the_real_user_
     registry = snapshot()
     assert not any(r.receiver is model.auto_create_receiver for r in registry.receivers)
     assert not any(r.receiver is model.auto_create_receiver for r in registry.pending)
-
-
-# --- PostgreSQL: concurrency -----------------------------------------------------------------
-
-
-def in_threads(count: int, work: Callable[[int], object]) -> list[BaseException]:
-    """Run ``work(i)`` in ``count`` threads released together; return what they raised."""
-    barrier = threading.Barrier(count)
-    errors: list[BaseException] = []
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            work(index)
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return errors
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
-def test_two_threads_creating_users_at_once_give_each_user_exactly_one_profile() -> None:
-    def create_users(index: int) -> None:
-        for n in range(20):
-            User.objects.create_user(f"t{index}-{n}")
-
-    errors = in_threads(2, create_users)
-
-    assert errors == []
-    assert User.objects.count() == 40
-    assert Profile.objects.count() == 40
-    assert not Profile.users_without_profile().exists()
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
-def test_threads_racing_to_create_one_users_profile_all_get_that_profile() -> None:
-    users = UserWithoutProfileFactory.create_batch(10)
-    found: dict[int, set[int]] = {user.pk: set() for user in users}
-
-    def get_profiles(index: int) -> None:
-        for user in users:
-            found[user.pk].add(Profile.for_user(User.objects.get(pk=user.pk)).pk)
-
-    errors = in_threads(4, get_profiles)
-
-    assert errors == []
-    assert all(len(pks) == 1 for pks in found.values())
-    assert Profile.objects.count() == 10
-
-
-@pytest.mark.postgresql
-@pytest.mark.django_db(transaction=True)
-def test_backfill_racing_with_for_user_creates_each_profile_once_without_error() -> None:
-    users = UserWithoutProfileFactory.create_batch(300)
-    created: list[int] = []
-
-    def work(index: int) -> None:
-        if index == 0:
-            created.append(Profile.backfill(batch_size=25))
-        else:
-            for user in users[index::3]:
-                Profile.for_user(User.objects.get(pk=user.pk))
-
-    errors = in_threads(4, work)
-
-    assert errors == []
-    assert Profile.objects.count() == 300
-    assert 0 < created[0] <= 300

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, models, router, transaction
+from django.db import IntegrityError, OperationalError, connections, models, router, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from django.db.models.signals import class_prepared, post_save
@@ -60,17 +60,46 @@ if TYPE_CHECKING:
     from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 
 __all__ = [
+    "MAX_BATCH_SIZE",
     "SKIP_ATTRIBUTE",
     "AutoProfileMixin",
     "BackfillProfiles",
+    "ProfileSerializationFailure",
     "profile_models",
 ]
 
 #: ``user.skip_auto_profile = True`` before ``user.save()``: that save creates no profile.
 SKIP_ATTRIBUTE = "skip_auto_profile"
 
+#: The largest ``batch_size`` of :meth:`AutoProfileMixin.backfill`: a batch is held in memory
+#: and written in one transaction, and beyond this the two queries per batch cost nothing.
+MAX_BATCH_SIZE = 100_000
+
 Defaults = Callable[[Any], Mapping[str, Any]]
 Progress = Callable[[int], object]
+
+
+class ProfileSerializationFailure(OperationalError):
+    """Another transaction created this user's profile, and this transaction cannot see it.
+
+    Raised by :meth:`AutoProfileMixin.for_user`, :meth:`AutoProfileMixin.backfill` and the
+    receiver inside ``atomic()`` at REPEATABLE READ or SERIALIZABLE on PostgreSQL, when the
+    profile was committed after this transaction's snapshot was taken: the snapshot can never
+    show that row, and the unique constraint forbids a second one. Like the database's own
+    serialization failures (also :class:`django.db.OperationalError`), it asks the caller to
+    retry the whole transaction; the unique violation is chained as ``__cause__``. The
+    transaction itself stays usable::
+
+        for attempt in range(3):
+            try:
+                with transaction.atomic():
+                    profile = Profile.for_user(user)
+                    ...
+                break
+            except OperationalError:   # ProfileSerializationFailure among them
+                if attempt == 2:
+                    raise
+    """
 
 
 class AutoProfileMixin(models.Model):
@@ -126,8 +155,11 @@ class AutoProfileMixin(models.Model):
         """The profile of ``user``, created (with :meth:`profile_defaults`) if it is missing.
 
         Never raises ``IntegrityError`` when another request creates the same profile at
-        the same moment: the profile it created is returned. Nothing else creates a
-        profile on access: ``user.profile`` raises as usual when there is none.
+        the same moment: the profile it created is returned, except inside ``atomic()`` at
+        REPEATABLE READ or SERIALIZABLE on PostgreSQL, whose snapshot cannot see it: there
+        it raises :class:`ProfileSerializationFailure` (retry the transaction; see the
+        module's docstring for each isolation level). Nothing else creates a profile on
+        access: ``user.profile`` raises as usual when there is none.
         ``using`` defaults to ``router.db_for_write(Profile, instance=user)``::
 
             profile = Profile.for_user(request.user)
@@ -149,7 +181,7 @@ class AutoProfileMixin(models.Model):
         try:
             profile = model._base_manager.db_manager(db).get(**{field.name: user})
         except model.DoesNotExist:
-            profile, _ = _create(model, field, user, db, _defaults_of(model))
+            profile, _ = _create(model, field, user, db, _defaults_of(model), "for_user()")
         else:
             _link(profile, field, user)
         return cast(Self, profile)
@@ -175,8 +207,11 @@ class AutoProfileMixin(models.Model):
         ``bulk_create``, each batch in its own transaction), so running it again creates
         nothing, and it can be interrupted and resumed. ``bulk_create`` calls no ``save()``
         and sends no signals for the profiles. A profile that a concurrent request creates
-        meanwhile is skipped, not counted, and raises nothing. ``progress(created_so_far)``
-        is called after each batch. ``using`` defaults to ``router.db_for_write(Profile)``::
+        meanwhile is skipped, not counted, and raises nothing (inside ``atomic()`` at
+        REPEATABLE READ or SERIALIZABLE on PostgreSQL: :class:`ProfileSerializationFailure`).
+        ``batch_size`` is an ``int`` from 1 to :data:`MAX_BATCH_SIZE` (else TypeError or
+        ValueError, before any query). ``progress(created_so_far)`` is called after each
+        batch. ``using`` defaults to ``router.db_for_write(Profile)``::
 
             created = Profile.backfill(batch_size=5000)
         """
@@ -222,6 +257,7 @@ class BackfillProfiles:
                 f"BackfillProfiles() takes the profile model's label, e.g. "
                 f"BackfillProfiles('users.Profile'), not {model!r}."
             )
+        check_batch_size(batch_size)
         self.model = model
         self.user_field = user_field
         self.batch_size = batch_size
@@ -349,12 +385,14 @@ def _create(
     user: models.Model,
     db: str,
     defaults: Defaults | None,
+    action: str,
 ) -> tuple[models.Model, bool]:
     """Insert the profile of ``user`` in a savepoint; (profile, created).
 
     An IntegrityError when the user already has a profile (another request won a race) is
-    caught inside the savepoint and that profile is returned; any other IntegrityError
-    (e.g. ``profile_defaults()`` leaving a required field empty) is raised.
+    caught inside the savepoint and that profile is returned; when this transaction cannot
+    see it, :class:`ProfileSerializationFailure` is raised; any other IntegrityError (e.g.
+    ``profile_defaults()`` leaving a required field empty) is raised as it is.
     """
     values = dict(defaults(user)) if defaults is not None else {}
     values[field.name] = user
@@ -362,10 +400,14 @@ def _create(
     try:
         with transaction.atomic(using=db):
             profile.save(force_insert=True, using=db)
-    except IntegrityError:
-        existing = model._base_manager.db_manager(db).filter(**{field.name: user}).first()
+    except IntegrityError as error:
+        _forget(field, user, profile)
+        existing = _committed_profile(model, field, db, {field.name: user})
         if existing is None:
-            _forget(field, user, profile)
+            key = getattr(user, field.target_field.attname)
+            failure = _lost_race(model, field, db, error, key, action)
+            if failure is not None:
+                raise failure from error
             raise
         _link(existing, field, user)
         return existing, False
@@ -373,6 +415,64 @@ def _create(
         _forget(field, user, profile)
         raise
     return profile, True
+
+
+def _committed_profile(
+    model: type[models.Model], field: models.OneToOneField[Any], db: str, lookup: dict[str, Any]
+) -> models.Model | None:
+    """The profile that made an INSERT fail, read as the latest committed row where possible.
+
+    A plain SELECT on MariaDB/MySQL at REPEATABLE READ reads the transaction's snapshot,
+    which predates the row; a locking read reads the latest committed version. It is a
+    shared lock (``LOCK IN SHARE MODE``): the failed INSERT's duplicate-key check holds one
+    already, and ``FOR UPDATE`` would deadlock with every other caller that lost the same
+    race. Elsewhere a plain SELECT: PostgreSQL at READ COMMITTED and SQLite see the row, and
+    at PostgreSQL's REPEATABLE READ no read can.
+    """
+    queryset = model._base_manager.db_manager(db).filter(**lookup)
+    if connections[db].vendor != "mysql":
+        return queryset.first()
+    sql, params = queryset.query.get_compiler(using=db).as_sql()
+    found = list(model._base_manager.db_manager(db).raw(f"{sql} LOCK IN SHARE MODE", params))
+    return found[0] if found else None
+
+
+def _lost_race(
+    model: type[models.Model],
+    field: models.OneToOneField[Any],
+    db: str,
+    error: IntegrityError,
+    key: Any,
+    action: str,
+) -> ProfileSerializationFailure | None:
+    """The error to raise for a violation of the user field's unique constraint by a row
+    this transaction cannot see (a snapshot older than the row), else None.
+
+    Only PostgreSQL reports which constraint failed (``diag.constraint_name``) and keeps a
+    transaction's snapshot after a failed INSERT (REPEATABLE READ and SERIALIZABLE); on
+    MariaDB/MySQL the locking read saw the row, and SQLite refuses the write itself ("database
+    is locked") to a transaction that read before another one committed.
+    """
+    connection = connections[db]
+    constraint = getattr(getattr(error.__cause__, "diag", None), "constraint_name", None)
+    if connection.vendor != "postgresql" or not connection.in_atomic_block or not constraint:
+        return None
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('transaction_isolation')")
+        level = str(cursor.fetchone()[0]).upper()
+        found = connection.introspection.get_constraints(cursor, table).get(constraint)
+    if level not in ("REPEATABLE READ", "SERIALIZABLE"):
+        return None
+    if found is None or not found["unique"] or found["columns"] != [field.column]:
+        return None  # another unique constraint: the profile's own data is at fault
+    user_label = field.related_model._meta.label
+    return ProfileSerializationFailure(
+        f"{model._meta.label}.{action}: another transaction created the profile of "
+        f"{user_label} {key!r} after this transaction's snapshot was taken ({level}), so "
+        f"this transaction can neither see that profile nor create another. Retry the "
+        f"whole transaction, or create profiles at READ COMMITTED or outside atomic()."
+    )
 
 
 def _forget(field: models.OneToOneField[Any], user: models.Model, profile: models.Model) -> None:
@@ -399,8 +499,7 @@ def _backfill(
     defaults: Defaults | None,
     progress: Progress | None,
 ) -> int:
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive integer, not {batch_size!r}.")
+    check_batch_size(batch_size)
     missing = _users_without_profile(model, field, db).order_by("pk")
     target = field.target_field.attname
     created = 0
@@ -430,6 +529,21 @@ def _backfill(
     return created
 
 
+def check_batch_size(batch_size: object) -> int:
+    """``batch_size`` if it is an ``int`` from 1 to :data:`MAX_BATCH_SIZE`, else TypeError or
+    ValueError naming it (a bool is not a batch size)."""
+    if not isinstance(batch_size, int) or isinstance(batch_size, bool):
+        raise TypeError(
+            f"batch_size must be an int from 1 to {MAX_BATCH_SIZE} (users per batch), "
+            f"not {batch_size!r}."
+        )
+    if not 1 <= batch_size <= MAX_BATCH_SIZE:
+        raise ValueError(
+            f"batch_size must be from 1 to {MAX_BATCH_SIZE} (users per batch), not {batch_size!r}."
+        )
+    return batch_size
+
+
 def _insert_batch(
     model: type[models.Model],
     field: models.OneToOneField[Any],
@@ -446,11 +560,15 @@ def _insert_batch(
         return len(rows)
     created = 0
     for values in rows:
+        key = values[field.attname]
         try:
             with transaction.atomic(using=db):
                 manager.bulk_create([model(**values)])
-        except IntegrityError:
-            if not manager.filter(**{field.attname: values[field.attname]}).exists():
+        except IntegrityError as error:
+            if _committed_profile(model, field, db, {field.attname: key}) is None:
+                failure = _lost_race(model, field, db, error, key, "backfill()")
+                if failure is not None:
+                    raise failure from error
                 raise
         else:
             created += 1
@@ -477,7 +595,7 @@ def _make_receiver(
         if not created or raw or getattr(instance, SKIP_ATTRIBUTE, False):
             return
         db = router.db_for_write(model, instance=instance)
-        _create(model, field, instance, db, _defaults_of(model))
+        _create(model, field, instance, db, _defaults_of(model), "auto_create_receiver()")
 
     # Named after the attribute it is reachable as, in the profile model's module, so that
     # listsignals and the admin list it with the profile model's app.
