@@ -91,8 +91,9 @@ def _import_extra_signal(path: str) -> Signal:
     except ModuleNotFoundError as exc:
         if exc.name is None or not f"{module_name}.".startswith(f"{exc.name}."):
             raise _extra_signal_error(setting, module_name, exc) from exc
+        missing = "" if exc.name == module_name else f" (no module named {exc.name!r})"
         raise AutodiscoveryError(
-            f"{setting}, but there is no module {module_name!r} ({exc}). Use the dotted "
+            f"{setting}, but there is no module {module_name!r}{missing}. Use the dotted "
             f'path of a Signal at module level, such as "myapp.events.order_paid".'
         ) from exc
     except Exception as exc:
