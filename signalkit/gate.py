@@ -29,8 +29,8 @@ it), for the rest of the process. ``Signal.receivers``, its cache and its lock a
 touched, so connect, disconnect, ``dispatch_uid`` de-duplication, order and weak-reference
 cleanup stay Django's, during a mute and after it.
 
-The state the gates read is replaced, never mutated in place, under one lock whenever a mute
-or recorder starts or ends; a gate reads each name once per call.
+The state changes under one lock whenever a mute or recorder starts or ends; a gate reads
+it without locking (each name once per call, tuples replaced as a whole).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import asyncio
 import logging
 import threading
 import weakref
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from contextvars import ContextVar
 from functools import cache
 from typing import Any, Literal, Protocol, TypeVar, cast
@@ -97,21 +97,26 @@ def infrastructure_signals() -> frozenset[Signal]:
     )
 
 
-def signal_name(signal: Signal) -> str:
-    """A signal's dotted path when signalkit knows it (``django.db.models.signals.post_save``),
-    else its ``repr()``: for messages."""
+def signal_names() -> dict[Signal, str]:
+    """The dotted path of every signal signalkit knows, by signal (empty before the app
+    registry is ready): for messages."""
     from django.core.exceptions import AppRegistryNotReady
 
     from signalkit.discovery import catalogue
 
     try:
         known = catalogue()
-    except AppRegistryNotReady:  # too early to look: the repr will do
-        return repr(signal)
-    for path, candidate in known.items():
-        if candidate is signal:
-            return path
-    return repr(signal)
+    except AppRegistryNotReady:  # too early to look: reprs will do
+        return {}
+    return {signal: path for path, signal in known.items()}
+
+
+def signal_name(signal: Signal, names: dict[Signal, str] | None = None) -> str:
+    """A signal's dotted path when signalkit knows it (``django.db.models.signals.post_save``),
+    else its ``repr()``. ``names``: :func:`signal_names`, when naming many."""
+    if names is None:
+        names = signal_names()
+    return names.get(signal) or repr(signal)
 
 
 class HeldReceiver:
@@ -151,7 +156,7 @@ class Rule:
     one rule may be active several times at once.
     """
 
-    __slots__ = ("every", "except_", "receivers", "senders", "signals", "whole_signals")
+    __slots__ = ("every", "except_", "receivers", "senders", "signals", "whole")
 
     def __init__(
         self,
@@ -166,8 +171,8 @@ class Rule:
         self.except_ = except_
         self.senders = senders
         self.receivers = receivers
-        # Signals this rule silences entirely: every receiver, from every sender.
-        self.whole_signals = signals if senders is None and receivers is None else frozenset()
+        # Whether the signals named are silenced entirely: every receiver, every sender.
+        self.whole = senders is None and receivers is None
 
     def mutes(self, signal: Signal, sender: object) -> frozenset[Hashable]:
         """The keys of the receivers this rule silences for this send (EVERY: all)."""
@@ -195,18 +200,17 @@ class Recorder(Protocol):
     ) -> None: ...
 
 
-# --- the state the gates read (replaced as a whole under _lock) ------------------------
+# --- the state the gates read (changed under _lock) ---------------------------------------
 
 _lock = threading.Lock()
 _rules: tuple[Rule, ...] = ()  # global mutes, one entry per activation
 _context: ContextVar[tuple[Rule, ...]] = ContextVar("signalkit_muted", default=())
 _context_rules = 0  # context mutes active in any thread or task
 _recorders: tuple[Recorder, ...] = ()
-_silenced: frozenset[Signal] = frozenset()  # muted whole, for everyone
+_whole: dict[Signal, int] = {}  # global activations silencing each signal whole
 
 # --- bookkeeping (read and written under _lock only) -------------------------------------
 
-_whole: dict[Signal, int] = {}  # global activations silencing each signal whole
 _named: dict[Signal, int] = {}  # activations of rules and recorders naming each signal
 _recorded: dict[Signal, int] = {}  # recorders naming each signal
 _every_rules = 0  # ALL mutes active (any scope)
@@ -218,68 +222,82 @@ _ours: set[type[Signal]] = set()
 
 def activate(rule: Rule, scope: Scope) -> None:
     """Start ``rule``: for every thread and task (global), or this one (context)."""
-    global _rules, _context_rules, _silenced, _every_rules
+    global _rules, _context_rules, _every_rules
     with _lock:
         if scope == "context":
             _context.set((*_context.get(), rule))
             _context_rules += 1
+            whole = False
         else:
-            _rules = (*_rules, rule)
-            if rule.whole_signals:
-                _count(_whole, rule.whole_signals, 1)
-                _silenced = frozenset(_whole)
+            _rules += (rule,)
+            whole = rule.whole
         if rule.every:
             _every_rules += 1
             _update_class_gates()
-        _count(_named, rule.signals, 1)
-        _route(rule.signals)
+        for signal in rule.signals:
+            _named[signal] = _named.get(signal, 0) + 1
+            if whole:
+                _whole[signal] = _whole.get(signal, 0) + 1
+            _route(signal)
 
 
 def deactivate(rule: Rule, scope: Scope) -> None:
     """End one activation of ``rule``; activations may end in any order."""
-    global _rules, _context_rules, _silenced, _every_rules
+    global _rules, _context_rules, _every_rules
     with _lock:
         if scope == "context":
             _context.set(_without(_context.get(), rule))
             _context_rules -= 1
+            whole = False
         else:
             _rules = _without(_rules, rule)
-            if rule.whole_signals:
-                _count(_whole, rule.whole_signals, -1)
-                _silenced = frozenset(_whole)
+            whole = rule.whole
         if rule.every:
             _every_rules -= 1
             _update_class_gates()
-        _count(_named, rule.signals, -1)
-        _route(rule.signals)
+        for signal in rule.signals:
+            count = _named[signal] - 1
+            if count:
+                _named[signal] = count
+            else:
+                del _named[signal]
+            if whole:
+                count = _whole[signal] - 1
+                if count:
+                    _whole[signal] = count
+                else:
+                    del _whole[signal]
+            _route(signal)
 
 
 def add_recorder(recorder: Recorder) -> None:
     global _recorders, _every_recorders
     with _lock:
         _recorders = (*_recorders, recorder)
-        if recorder.signals:
-            _count(_recorded, recorder.signals, 1)
-            _count(_named, recorder.signals, 1)
-            _route(recorder.signals)
-        else:
+        if not recorder.signals:
             _every_recorders += 1
             _update_class_gates()
-            _route(tuple(_originals))  # whole mutes must now record: gate them
+            for signal in tuple(_originals):  # muted whole, they must now record: gate them
+                _route(signal)
+        for signal in recorder.signals:
+            _recorded[signal] = _recorded.get(signal, 0) + 1
+            _named[signal] = _named.get(signal, 0) + 1
+            _route(signal)
 
 
 def remove_recorder(recorder: Recorder) -> None:
     global _recorders, _every_recorders
     with _lock:
         _recorders = _without(_recorders, recorder)
-        if recorder.signals:
-            _count(_recorded, recorder.signals, -1)
-            _count(_named, recorder.signals, -1)
-            _route(recorder.signals)
-        else:
+        if not recorder.signals:
             _every_recorders -= 1
             _update_class_gates()
-            _route(tuple(_originals))
+            for signal in tuple(_originals):
+                _route(signal)
+        for signal in recorder.signals:
+            _decrement(_recorded, signal)
+            _decrement(_named, signal)
+            _route(signal)
 
 
 def is_installed() -> bool:
@@ -293,19 +311,20 @@ def is_gated(signal: Signal) -> bool:
 
 
 def _without(items: tuple[T, ...], item: T) -> tuple[T, ...]:
+    if items and items[-1] is item:  # the usual case: the latest ends first
+        return items[:-1]
     for index, candidate in enumerate(items):
         if candidate is item:
             return items[:index] + items[index + 1 :]
     return items
 
 
-def _count(counts: dict[Signal, int], signals: Iterable[Signal], step: int) -> None:
-    for signal in signals:
-        count = counts.get(signal, 0) + step
-        if count:
-            counts[signal] = count
-        else:
-            del counts[signal]
+def _decrement(counts: dict[Signal, int], signal: Signal) -> None:
+    count = counts[signal] - 1
+    if count:
+        counts[signal] = count
+    else:
+        del counts[signal]
 
 
 def _update_class_gates() -> None:
@@ -317,24 +336,23 @@ def _update_class_gates() -> None:
                 setattr(Signal, name, method)
 
 
-def _route(signals: Iterable[Signal]) -> None:
-    # Caller holds _lock. Give each signal the class its mutes and recorders call for.
-    for signal in signals:
-        original = _originals.get(signal)
-        if signal not in _named:
-            if original is not None:
-                del _originals[signal]
-                if type(signal) in _ours:
-                    signal.__class__ = original
-            continue
-        if original is None:
-            original = type(signal)
-        gated, silenced = _classes_for(original)
-        silent = signal in _whole and signal not in _recorded and not _every_recorders
-        wanted = silenced if silent else gated
-        if type(signal) is not wanted:
-            _originals[signal] = original
-            signal.__class__ = wanted
+def _route(signal: Signal) -> None:
+    # Caller holds _lock. Give the signal the class its mutes and recorders call for.
+    original = _originals.get(signal)
+    if signal not in _named:
+        if original is not None:
+            del _originals[signal]
+            if type(signal) in _ours:
+                signal.__class__ = original
+        return
+    if original is None:
+        original = type(signal)
+    gated, silenced = _classes.get(original) or _classes_for(original)
+    if signal in _whole and signal not in _recorded and not _every_recorders:
+        gated = silenced
+    if type(signal) is not gated:
+        _originals[signal] = original
+        signal.__class__ = gated
 
 
 def _classes_for(original: type[Signal]) -> tuple[type[Signal], type[Signal]]:
@@ -377,7 +395,7 @@ def _own_method(original: type[Signal], name: str) -> Callable[..., Any]:
 
 
 def _muted(signal: Signal, sender: object) -> frozenset[Hashable]:
-    if signal in _silenced:
+    if signal in _whole:
         return EVERY
     rules = _rules
     if _context_rules:

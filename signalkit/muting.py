@@ -20,7 +20,7 @@ import sys
 import threading
 import unittest
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from contextvars import ContextVar, Token
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, TypeVar, cast, overload
 
@@ -91,32 +91,67 @@ class muted_signals:
         except_: Iterable[Signal] | None = None,
         scope: gate.Scope = "global",
     ) -> None:
+        if scope != "global" and scope != "context":
+            raise ValueError(f"muted_signals(scope=...) is 'global' or 'context', not {scope!r}.")
+        every = not signals
         for signal in signals:
-            if signal is not ALL and not isinstance(signal, Signal):
-                hint = (
-                    " (pass the signals as separate arguments: muted_signals(*signals))"
-                    if isinstance(signal, (list, tuple, set, frozenset))
-                    else ""
-                )
-                raise TypeError(
-                    f"muted_signals() takes Signal objects or signalkit.ALL, not {signal!r}{hint}."
-                )
-        every = not signals or any(s is ALL for s in signals)
-        named = frozenset(s for s in signals if isinstance(s, Signal))
-        except_set = frozenset(_signal_list(except_, "except_"))
-        if except_set and not every:
+            if isinstance(signal, Signal):
+                continue
+            if signal is ALL:
+                every = True
+                continue
+            hint = (
+                " (pass the signals as separate arguments: muted_signals(*signals))"
+                if isinstance(signal, (list, tuple, set, frozenset))
+                else ""
+            )
+            raise TypeError(
+                f"muted_signals() takes Signal objects or signalkit.ALL, not {signal!r}{hint}."
+            )
+        self._scope: gate.Scope = scope
+        self._every = every
+        self._rule: gate.Rule | None
+        if except_ is None and senders is None and receivers is None:
+            # The usual mute, "these signals, entirely": its rule is shared by every mute
+            # of the same signals (a rule is immutable; the gate counts activations).
+            rule = _PLAIN_RULES.get(signals)
+            if rule is None:
+                rule = _plain_rule(signals, every)
+            self._signals = rule.signals
+            self._rule = rule
+        else:
+            named = frozenset(signals)
+            self._signals = named - {ALL} if every and signals else named  # type: ignore[assignment]
+            self._options(except_, senders, receivers)
+            # Built once: every activation of this object silences the same sends. Labels
+            # are resolved when a mute starts (the app registry may not be ready before).
+            self._rule = None if _labelled(self._senders) else self._build_rule()
+        # The entries of this thread or task: a ContextVar, so an __exit__ never ends
+        # another thread's or task's entry. Tokens reset it to its previous value, so a
+        # context keeps nothing of a mute once it has left it.
+        self._entered: ContextVar[tuple[_Entry, ...]] = ContextVar("signalkit_entered")
+
+    # Options given, these replace the class's defaults.
+    _except: frozenset[Signal] = frozenset()
+    _senders: tuple[object, ...] | None = None
+    _receivers: tuple[gate.HeldReceiver, ...] | None = None
+
+    def _options(self, except_: object, senders: object, receivers: object) -> None:
+        """Check and keep ``except_``, ``senders`` and ``receivers``."""
+        self._except = frozenset(_signal_list(except_, "except_"))
+        if self._except and not self._every:
             raise ValueError(
                 "muted_signals(except_=...) only applies to ALL: name the signals to mute "
                 "instead, or pass ALL."
             )
-        chosen_senders = None if senders is None else _listed(senders, "senders")
-        for sender in chosen_senders or ():
-            if isinstance(sender, str) and sender.count(".") != 1:
-                raise ValueError(
-                    f"muted_signals(senders=...) takes 'app_label.ModelName' labels, "
-                    f"not {sender!r}."
-                )
-        held: tuple[gate.HeldReceiver, ...] | None = None
+        if senders is not None:
+            self._senders = _listed(senders, "senders")
+            for sender in self._senders:
+                if isinstance(sender, str) and sender.count(".") != 1:
+                    raise ValueError(
+                        f"muted_signals(senders=...) takes 'app_label.ModelName' labels, "
+                        f"not {sender!r}."
+                    )
         if receivers is not None:
             chosen = _listed(receivers, "receivers")
             for receiver in chosen:
@@ -125,23 +160,7 @@ class muted_signals:
                         f"muted_signals(receivers=...) takes receivers (callables), "
                         f"not {receiver!r}."
                     )
-            held = tuple(map(gate.HeldReceiver.of, chosen))
-        if scope not in ("global", "context"):
-            raise ValueError(f"muted_signals(scope=...) is 'global' or 'context', not {scope!r}.")
-        self._scope: gate.Scope = scope
-        self._every = every
-        self._signals = named
-        self._except = except_set
-        self._senders = chosen_senders
-        self._receivers = held
-        # Built once: every activation of this object silences the same sends. Labels are
-        # resolved when a mute starts (the app registry may not be ready before).
-        labelled = any(isinstance(sender, str) for sender in chosen_senders or ())
-        self._rule: gate.Rule | None = None if labelled else self._build_rule(chosen_senders)
-        # The entries of this thread or task: a ContextVar, so an __exit__ never ends
-        # another thread's or task's entry. Tokens reset it to its previous value, so a
-        # context keeps nothing of a mute once it has left it.
-        self._entered: ContextVar[tuple[_Entry, ...]] = ContextVar("signalkit_entered")
+            self._receivers = tuple(map(gate.HeldReceiver.of, chosen))
 
     def __repr__(self) -> str:
         return f"<muted_signals {'ALL' if self._every else len(self._signals)} {self._scope}>"
@@ -149,9 +168,11 @@ class muted_signals:
     # --- context manager ---------------------------------------------------------------
 
     def __enter__(self) -> muted_signals:
-        rule = self._start()
+        rule = self._rule or self._build_rule()
+        gate.activate(rule, self._scope)
+        entered = self._entered
         entry: _Entry = [rule, None]
-        entry[1] = self._entered.set((*self._entered.get(()), entry))
+        entry[1] = entered.set((*entered.get(()), entry))
         return self
 
     def __exit__(
@@ -169,7 +190,7 @@ class muted_signals:
             )
         rule, token = entries[-1]
         try:
-            self._entered.reset(cast(Token[tuple[_Entry, ...]], token))
+            self._entered.reset(token)
         except ValueError:
             # The entry is visible here because this task's context was copied from the
             # one that entered (a task created inside the block): it is not ours to end.
@@ -178,19 +199,20 @@ class muted_signals:
                 f"entered by the task this one was started from). Leave a mute in the "
                 f"thread or task that entered it."
             ) from None
-        self._stop(rule)
+        gate.deactivate(rule, self._scope)
 
-    def _build_rule(self, senders: tuple[object, ...] | None) -> gate.Rule:
+    def _build_rule(self) -> gate.Rule:
+        senders = self._senders
         return gate.Rule(
-            signals=self._signals,
-            every=self._every,
-            except_=self._except,
-            senders=None if senders is None else tuple(map(_sender, senders)),
-            receivers=self._receivers,
+            self._signals,
+            self._every,
+            self._except,
+            None if senders is None else tuple(map(_sender, senders)),
+            self._receivers,
         )
 
     def _start(self) -> gate.Rule:
-        rule = self._rule or self._build_rule(self._senders)
+        rule = self._rule or self._build_rule()
         gate.activate(rule, self._scope)
         return rule
 
@@ -425,6 +447,23 @@ def _listed(values: object, argument: str) -> tuple[Any, ...]:
         f"muted_signals({argument}=...) takes a list, not {values!r}; "
         f"write {argument}=[{values!r}]."
     )
+
+
+# signals, as passed to muted_signals() -> their rule; small, and cleared when it grows.
+_PLAIN_RULES: dict[tuple[Signal | _All, ...], gate.Rule] = {}
+
+
+def _plain_rule(signals: tuple[Signal | _All, ...], every: bool) -> gate.Rule:
+    named = frozenset(signals)
+    rule = gate.Rule(named - {ALL} if every and signals else named, every)  # type: ignore[arg-type]
+    if len(_PLAIN_RULES) >= 64:
+        _PLAIN_RULES.clear()  # signals made in tests come and go: keep none alive for long
+    _PLAIN_RULES[signals] = rule
+    return rule
+
+
+def _labelled(senders: tuple[object, ...] | None) -> bool:
+    return senders is not None and any(isinstance(sender, str) for sender in senders)
 
 
 def _sender(sender: object) -> object:

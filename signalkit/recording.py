@@ -59,9 +59,12 @@ class SignalCall:
         )
 
     def __str__(self) -> str:
+        return self._format(gate.signal_name(self.signal))
+
+    def _format(self, name: str) -> str:
         arguments = [f"sender={self.sender!r}"]
         arguments += [f"{key}={value!r}" for key, value in self.kwargs.items()]
-        return f"{gate.signal_name(self.signal)}.{self.method}({', '.join(arguments)})"
+        return f"{name}.{self.method}({', '.join(arguments)})"
 
 
 class SignalRecorder:
@@ -122,18 +125,22 @@ class SignalRecorder:
         if not isinstance(signal, Signal):
             raise TypeError(f"Expected a Signal, not {signal!r}.")
         if not self.wants(signal):
-            watched = ", ".join(sorted(gate.signal_name(s) for s in self.signals))
+            names = gate.signal_names()
+            watched = ", ".join(sorted(gate.signal_name(s, names) for s in self.signals))
             raise ValueError(
-                f"{gate.signal_name(signal)} is not recorded here (record_signals({watched})); "
-                f"add it to record_signals(...)."
+                f"{gate.signal_name(signal, names)} is not recorded here "
+                f"(record_signals({watched})); add it to record_signals(...)."
             )
 
     def _message(self, signal: Signal, match: dict[str, Any], outcome: str) -> str:
+        names = gate.signal_names()  # looked up once for every line of the message
         wanted = ", ".join(f"{key}={value!r}" for key, value in match.items())
-        lines = [f"{gate.signal_name(signal)}({wanted}) {outcome}."]
+        lines = [f"{gate.signal_name(signal, names)}({wanted}) {outcome}."]
         if self.calls:
             lines.append(f"Recorded {_plural(len(self.calls), 'send')}:")
-            lines.extend(f"  {call}" for call in self.calls)
+            lines.extend(
+                f"  {call._format(gate.signal_name(call.signal, names))}" for call in self.calls
+            )
         else:
             lines.append("Nothing was recorded.")
         return "\n".join(lines)

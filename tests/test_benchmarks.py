@@ -365,36 +365,43 @@ MUTING_LINES = [
         re.MULTILINE,
     ),
     re.compile(
-        r"^muting\.muted_send: ratio \d+\.\d{3} \(goal <= 1\.25, not judged: --quick figures "
+        r"^muting\.unmuted_beside_a_mute: ratio \d+\.\d{3} \(goal <= 1\.02, not judged: "
+        r"--quick figures are not meaningful\) - pre_save muted, pre_delete recorded "
+        r"[\d.]+ [mun]?s vs signalkit never imported [\d.]+ [mun]?s, median of 1 run each$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        r"^muting\.muted_send: ratio \d+\.\d{3} \(goal <= 1, not judged: --quick figures "
         r"are not meaningful\) - muted [\d.]+ [mun]?s vs no receivers [\d.]+ [mun]?s, median "
         r"of 1 run each$",
         re.MULTILINE,
     ),
     re.compile(
-        r"^muting\.enter_exit: ratio \d+\.\d{3} \(not judged: --quick figures are not "
-        r"meaningful\) - muted_signals [\d.]+ [mun]?s vs factory\.django\.mute_signals "
+        r"^muting\.enter_exit: ratio \d+\.\d{3} \(goal <= 2, not judged: --quick figures are "
+        r"not meaningful\) - muted_signals [\d.]+ [mun]?s vs factory\.django\.mute_signals "
         r"[\d.]+ [mun]?s, median of 1 run each$",
         re.MULTILINE,
     ),
 ]
 
 
-def test_muting_quick_run_returns_three_results_after_their_checks() -> None:
+def test_muting_quick_run_returns_four_results_after_their_checks() -> None:
     result = muting.run(quick=True)
 
     assert [part.name for part in result.parts] == [
         "muting.unmuted_send",
+        "muting.unmuted_beside_a_mute",
         "muting.muted_send",
         "muting.enter_exit",
     ]
     assert all(part.subject > 0 for part in result.parts)
     printed = "\n".join(result.lines())
-    assert printed.count("  checks: passed in every process") == 3
+    assert printed.count("  checks: passed in every process") == 4
     for line in MUTING_LINES:
         assert line.search(printed), printed
 
 
-def test_python_m_benchmarks_quick_muting_prints_three_ratio_lines() -> None:
+def test_python_m_benchmarks_quick_muting_prints_four_ratio_lines() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "muting"],
         cwd=REPO,
@@ -446,23 +453,6 @@ def test_a_muting_child_reporting_problems_aborts_the_benchmark(
 
     with pytest.raises(BenchmarkError, match="unmuted_without_signalkit variant does not "):
         muting.measure("unmuted_without_signalkit", number=10, repeats=1)
-
-
-def test_the_enter_exit_line_has_no_goal() -> None:
-    result = muting.Unjudged(
-        "muting.enter_exit",
-        subject=3e-6,
-        baseline=2e-6,
-        goal=float("inf"),
-        runs=15,
-        subject_label="muted_signals",
-        baseline_label="factory.django.mute_signals",
-    )
-
-    assert result.line() == (
-        "muting.enter_exit: ratio 1.500 (no goal) - muted_signals 3.0 us vs "
-        "factory.django.mute_signals 2.0 us, median of 15 runs each"
-    )
 
 
 # --- backfill (issue 5): Profile.backfill() against a get_or_create loop ---------------------
