@@ -51,16 +51,16 @@ def receivers_of_profile() -> list[ReceiverInfo]:
 
 
 def profile_inserts(queries: CaptureQueriesContext) -> int:
-    return sum(
-        1 for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "users_profile"')
-    )
+    insert = f"INSERT INTO {connection.ops.quote_name('users_profile')}"
+    return sum(1 for q in queries.captured_queries if q["sql"].startswith(insert))
 
 
 def statements(queries: CaptureQueriesContext, start: str, table: str) -> int:
+    quoted = connection.ops.quote_name(table)  # "table" or `table`
     return sum(
         1
         for q in queries.captured_queries
-        if q["sql"].startswith(start) and f'"{table}"' in q["sql"].split(" WHERE ")[0]
+        if q["sql"].startswith(start) and quoted in q["sql"].split(" WHERE ")[0]
     )
 
 

@@ -43,7 +43,9 @@ of raising, and leaves the caller's transaction usable.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 from django.apps import apps as global_apps
@@ -54,6 +56,8 @@ from django.db.models import Exists, OuterRef
 from django.db.models.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from django.db.models.signals import class_prepared, post_save
 from django.utils.deconstruct import deconstructible
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from django.apps.registry import Apps
@@ -550,20 +554,17 @@ def _insert_batch(
     rows: list[dict[str, Any]],
     db: str,
 ) -> int:
-    manager = model._base_manager.db_manager(db)
     try:
-        with transaction.atomic(using=db):
-            manager.bulk_create([model(**values) for values in rows], batch_size=len(rows))
+        _write(model, db, partial(_insert_rows, model, db, rows))
     except IntegrityError:
         pass  # a concurrent request created some of these: one by one, skipping those
     else:
         return len(rows)
     created = 0
-    for values in rows:
-        key = values[field.attname]
+    for row in rows:
+        key = row[field.attname]
         try:
-            with transaction.atomic(using=db):
-                manager.bulk_create([model(**values)])
+            _write(model, db, partial(_insert_rows, model, db, [row]))
         except IntegrityError as error:
             if _committed_profile(model, field, db, {field.attname: key}) is None:
                 failure = _lost_race(model, field, db, error, key, "backfill()")
@@ -573,6 +574,53 @@ def _insert_batch(
         else:
             created += 1
     return created
+
+
+def _insert_rows(model: type[models.Model], db: str, rows: list[dict[str, Any]]) -> None:
+    # New instances on each attempt: a failed bulk_create() may have changed the last ones.
+    model._base_manager.db_manager(db).bulk_create([model(**row) for row in rows])
+
+
+#: How many times backfill() runs one of its transactions that the database aborted.
+BATCH_ATTEMPTS = 4
+
+
+def _write(model: type[models.Model], db: str, write: Callable[[], object]) -> None:
+    """``write()`` in a transaction (a savepoint inside an outer one).
+
+    In autocommit, when the database aborts it for a deadlock or a serialization failure,
+    it runs again: it was rolled back whole, and a bulk INSERT calls no user code. Inside an
+    outer transaction the error is the caller's: that transaction is lost, retry it.
+    """
+    attempts = 1 if connections[db].in_atomic_block else BATCH_ATTEMPTS
+    for attempt in range(1, attempts + 1):
+        try:
+            with transaction.atomic(using=db):
+                write()
+        except OperationalError as error:
+            if attempt == attempts or not _is_transaction_conflict(error):
+                raise
+            logger.info(
+                "%s.backfill(): the database aborted a batch (%s); running it again, "
+                "attempt %d of %d.",
+                model._meta.label,
+                " ".join(str(error).split()),
+                attempt + 1,
+                attempts,
+            )
+        else:
+            return
+
+
+def _is_transaction_conflict(error: OperationalError) -> bool:
+    """A deadlock or serialization failure: PostgreSQL's SQLSTATE 40P01 / 40001 (psycopg 3
+    ``sqlstate``, psycopg2 ``pgcode``), MariaDB/MySQL's error 1213."""
+    cause = error.__cause__
+    code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if code in ("40001", "40P01"):
+        return True
+    args: tuple[object, ...] = getattr(cause, "args", ())
+    return args[:1] == (1213,)
 
 
 # --- connecting the receivers -------------------------------------------------------------
