@@ -36,9 +36,34 @@ that same transaction, so a rollback removes the user and the profile together. 
 autocommit mode Django has already committed the user's ``INSERT`` when ``post_save`` runs:
 the profile is then a second transaction, and if it fails, ``save()`` raises but the user
 stays, without a profile (``for_user()`` and ``backfill()`` repair that). Either way the
-profile's ``INSERT`` runs in a transaction of its own (a savepoint inside an outer one): a
-profile that a concurrent ``for_user()`` inserted first makes it fetch that profile instead
-of raising, and leaves the caller's transaction usable.
+profile's ``INSERT`` runs in a transaction of its own (a savepoint inside an outer one), and
+the caller's transaction stays usable whatever it raises.
+
+Concurrent creation, at each isolation level (``tests/test_profiles_concurrency.py`` forces
+every interleaving). When another transaction inserted the same user's profile first, the
+``INSERT`` waits for it to end (rolled back: this one goes ahead), fails on the unique
+constraint, and the call returns the winner's profile if this transaction can see it:
+
+- in autocommit (no ``atomic()`` around the call), on every database and level: yes, the
+  read after the failed ``INSERT`` is a new transaction;
+- PostgreSQL, READ COMMITTED (Django's default): yes, each statement sees the latest rows;
+- MariaDB/MySQL, every level (Django's default there is READ COMMITTED, InnoDB's own is
+  REPEATABLE READ): yes, that read is a locking read (``LOCK IN SHARE MODE``), which sees
+  the latest committed row whatever the snapshot;
+- PostgreSQL, REPEATABLE READ and SERIALIZABLE: no, the transaction's snapshot is older than
+  the row and never shows it. :class:`ProfileSerializationFailure` is raised (an
+  ``OperationalError`` naming the model, the user and the level; at SERIALIZABLE PostgreSQL
+  may raise its own serialization failure first, SQLSTATE 40001): retry the transaction;
+- SQLite: one writer at a time, so an ``INSERT`` never meets a row its transaction cannot
+  see; but with the default ``transaction_mode`` (DEFERRED) a transaction that read before
+  another one wrote cannot write: ``OperationalError: database is locked``. With
+  ``"OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20}`` writers wait their turn.
+
+Inside ``atomic()`` the database may also end a transaction whose rows wait on another's in
+a cycle (a deadlock, ``OperationalError``), as for any write: retry it. ``backfill()`` in
+autocommit runs a batch the database aborted for a deadlock or a serialization failure again
+(4 attempts, logged at INFO): a batch is a transaction of its own and runs no user code.
+Never ``IntegrityError`` for a race, never a second profile.
 """
 
 from __future__ import annotations
