@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 _EXPORTS = {
     "AutoProfileMixin": "signalkit.mixins.profiles",
     "BackfillProfiles": "signalkit.mixins.profiles",
+    "ConcurrentStockChange": "signalkit.mixins.stock",
     "StockMovementMixin": "signalkit.mixins.stock",
     "StockMovementManager": "signalkit.mixins.stock",
     "StockMovementQuerySet": "signalkit.mixins.stock",
@@ -25,6 +26,7 @@ _EXPORTS = {
 __all__ = [
     "AutoProfileMixin",
     "BackfillProfiles",
+    "ConcurrentStockChange",
     "InsufficientStock",
     "StockMovementManager",
     "StockMovementMixin",
@@ -36,6 +38,7 @@ __all__ = [
 if TYPE_CHECKING:
     from signalkit.mixins.profiles import AutoProfileMixin, BackfillProfiles
     from signalkit.mixins.stock import (
+        ConcurrentStockChange,
         InsufficientStock,
         StockMovementManager,
         StockMovementMixin,

@@ -60,10 +60,11 @@ fails leaves the stock as it was, and an :class:`InsufficientStock` caught insid
 
 from __future__ import annotations
 
+import logging
 import threading
 import weakref
-from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from itertools import chain
@@ -75,12 +76,24 @@ from django.core.checks import CheckMessage
 from django.core.checks import Error as CheckError
 from django.core.checks import Warning as CheckWarning
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
-from django.db import connections, models, router, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    connections,
+    models,
+    router,
+    transaction,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Q
 from django.db.models.signals import class_prepared, post_delete, pre_delete, pre_save
 from django.db.transaction import TransactionManagementError
 
 _M = TypeVar("_M", bound=models.Model)
+_T = TypeVar("_T")
+
+logger = logging.getLogger(__name__)
 
 STOCK_SETTINGS = ("product_field", "quantity_field", "stock_field", "allow_negative")
 NUMERIC_FIELDS = (models.IntegerField, models.DecimalField, models.FloatField)
@@ -128,6 +141,31 @@ class UntrackedStockChange(Exception):
     objects one by one, or mark the queryset when you move the stock yourself::
 
         Order.objects.filter(pk__in=pks).bypass_stock().update(quantity=0)
+    """
+
+
+class ConcurrentStockChange(OperationalError):
+    """A deletion removed a row it had not read: the whole deletion was rolled back.
+
+    A deletion reads and locks the rows it deletes, to give their stock back. A row that
+    did not exist at that moment cannot be locked; if another transaction inserts it
+    with the same primary key (saving a stale copy of a deleted order, a webhook
+    delivered again) and commits before the deletion's ``DELETE`` runs, that ``DELETE``
+    removes it at READ COMMITTED, and its stock, never read, would be lost. The deletion
+    raises this instead, and its transaction (or savepoint) is rolled back: nothing was
+    deleted, no stock moved.
+
+    ``instance.delete()`` and ``queryset.delete()`` of the mixin's models run again by
+    themselves (up to three times) when it happens; a cascade from another model
+    (``customer.delete()``) raises it to the caller, to be retried like the serialization
+    failures it subclasses with (``django.db.OperationalError``)::
+
+        for attempt in range(3):
+            try:
+                customer.delete()
+                break
+            except ConcurrentStockChange:
+                continue
     """
 
 
@@ -231,6 +269,23 @@ class _Tracking:
 
     def key_of(self, instance: models.Model) -> Any:
         return getattr(instance, self.product.attname)
+
+    def owner_pk_of(self, instance: models.Model) -> Any:
+        """The primary key of the instance's row in the owner's table.
+
+        It is the instance's own ``pk`` along the chain of parent links (an unsaved
+        multi-table child may hold it in its link field only); another parent of a
+        multiple-inheritance child has a key of its own.
+        """
+        meta = instance._meta
+        while meta.concrete_model is not self.owner:
+            link = meta.pk.remote_field if meta.pk is not None else None
+            if link is None or not getattr(link, "parent_link", False):
+                owner_pk = self.owner._meta.pk
+                assert owner_pk is not None
+                return getattr(instance, owner_pk.attname)
+            meta = link.model._meta
+        return instance.pk
 
     def quantity_of(self, instance: models.Model) -> Any:
         value = getattr(instance, self.quantity.attname)
@@ -422,6 +477,60 @@ def _forget_stock(tracking: _Tracking, instances: Iterable[models.Model], keys: 
             product.__dict__.pop(target.stock, None)
 
 
+# --- saving: the row write follows what the locked read found ---------------------------------
+
+# How many times save() and delete() run a change that lost a race they can settle by running
+# again (an INSERT that met a key another transaction inserted meanwhile, a DELETE that met a
+# row another transaction re-inserted meanwhile): the first try and two more.
+ATTEMPTS = 3
+
+
+@dataclass(eq=False)
+class _Save:
+    """One save of a tracked instance, from its ``pre_save`` receiver to its row write.
+
+    The receiver reads the stored row (locked until the transaction ends) and moves the
+    stock for it; :meth:`StockMovementMixin._save_table` then makes Django's write match
+    that read: a locked row is what Django's ``UPDATE`` finds, and no row means the write
+    must be an ``INSERT`` (which fails on a key inserted meanwhile, rather than updating
+    a row whose quantity was never read).
+    """
+
+    instance: models.Model
+    force_update: bool = False
+    started: bool = False  # save_base() took it over
+    looked: bool = False  # the receiver read the stored row
+    stored: tuple[Any, Any] | None = None  # what it found: (product key, quantity)
+    tracking: _Tracking | None = None
+    owner_pk: Any = None
+    forced_insert: bool = False  # Django would have tried an UPDATE first
+    snapshot: dict[str, Any] | None = None  # the instance's attributes before the save
+
+    def lost_insert_race(self, using: str) -> bool:
+        """Whether the forced INSERT failed because the row exists now (read and locked)."""
+        if not self.forced_insert or self.tracking is None:
+            return False
+        rows = self.tracking.owner._base_manager.filter(pk=self.owner_pk)
+        with transaction.atomic(using=using):  # a locking read sees the latest row
+            return bool(self.tracking.stored_rows(rows, using))
+
+    def restore(self) -> None:
+        """Put the instance's attributes back as they were before the failed attempt
+        (``auto_now_add`` and other ``pre_save()`` values set for the INSERT included)."""
+        if self.snapshot is not None:
+            self.instance.__dict__.clear()
+            self.instance.__dict__.update(self.snapshot)
+
+
+# The save in progress in this thread or task (saves nest: a receiver may save another row).
+_SAVE: ContextVar[_Save | None] = ContextVar("signalkit_stock_save", default=None)
+
+
+def _save_of(instance: models.Model) -> _Save | None:
+    save = _SAVE.get()
+    return save if save is not None and save.instance is instance else None
+
+
 def _require_transaction(using: str, model: type[models.Model]) -> None:
     connection = connections[using]
     if not connection.in_atomic_block and connection.get_autocommit():
@@ -467,9 +576,12 @@ def move_stock_before_save(
 ) -> None:
     """Take, give back or move the stock of the row about to be written.
 
-    Created rows take their quantity; for a stored row the product and quantity are read
-    from the database (row-locked) and only the difference moves. Fields left out of
-    ``update_fields`` keep their stored value. Raw saves move nothing.
+    Unless the save is sure to insert (no primary key yet, or a new instance whose key
+    has a default), the stored row is read and row-locked until the transaction ends:
+    its product and quantity give the difference to move, and the save's write then
+    matches what was read (see :class:`_Save`). No stored row: the quantity is taken
+    and the row is inserted. Fields left out of ``update_fields`` keep their stored
+    value. Raw saves move nothing.
     """
     tracking = _tracking(sender)
     if tracking is None or raw:
@@ -480,8 +592,15 @@ def move_stock_before_save(
     key, quantity = tracking.key_of(instance), tracking.quantity_of(instance)
     stored = None
     if not _inserts(instance):
-        rows = tracking.stored_rows(sender._base_manager.filter(pk=instance.pk), using)
-        stored = rows.get(instance.pk)
+        owner_pk = tracking.owner_pk_of(instance)
+        rows = tracking.stored_rows(tracking.owner._base_manager.filter(pk=owner_pk), using)
+        stored = next(iter(rows.values()), None)
+        save = _save_of(instance)
+        if save is not None:
+            save.looked, save.stored = True, stored
+            save.tracking, save.owner_pk = tracking, owner_pk
+            if stored is None and (update_fields is not None or save.force_update):
+                return  # its UPDATE finds no row: the save raises, nothing to move
     if stored is None:
         moves = _moves((key, quantity))
     else:
@@ -496,26 +615,105 @@ def move_stock_before_save(
         _forget_stock(tracking, [instance], moves)
 
 
-@dataclass
-class _Restock:
-    """What one deletion (one Django Collector run) gives back, applied once at the end."""
+@dataclass(eq=False)
+class _Deletion:
+    """One deletion (one Django Collector run) of tracked rows, keyed by its atomic block.
 
+    The ``pre_delete`` receivers note each row's stored product and quantity, read and
+    locked; while the Collector runs, :meth:`count_deletes` (a database execute wrapper)
+    counts what its ``DELETE`` statements really remove from each owner table, and raises
+    :class:`ConcurrentStockChange` if that is more than the rows noted; the last
+    ``post_delete`` gives the stock back, one UPDATE per product, and removes the wrapper.
+    """
+
+    using: str
+    block: weakref.ref[Any]
     moves: defaultdict[_Target, list[tuple[Any, Any]]] = field(
         default_factory=lambda: defaultdict(list)
     )
     cached: list[tuple[_Tracking, models.Model]] = field(default_factory=list)
+    seen: set[tuple[type[models.Model], Any]] = field(default_factory=set)
+    pending: int = 0  # owner rows noted whose post_delete has not come yet
+    locked: Counter[type[models.Model]] = field(default_factory=Counter)
+    deleted: Counter[type[models.Model]] = field(default_factory=Counter)
+    statements: dict[str, type[models.Model]] = field(default_factory=dict)
 
-    def apply(self, using: str) -> None:
+    def note(self, tracking: _Tracking, instance: models.Model, stored: Any) -> None:
+        owner = tracking.owner
+        self.pending += 1
+        if (owner, instance.pk) in self.seen:  # the same row as a proxy and as its model
+            return
+        self.seen.add((owner, instance.pk))
+        if owner not in self.locked:
+            self.statements[_delete_statement(owner, connections[self.using])] = owner
+            self.locked[owner] = 0
+        if stored is not None:
+            key, quantity = stored
+            self.locked[owner] += 1
+            self.moves[tracking.target].append((key, -quantity))
+            self.cached.append((tracking, instance))
+
+    def count_deletes(
+        self,
+        execute: Callable[[str, Any, bool, dict[str, Any]], Any],
+        sql: str,
+        params: Any,
+        many: bool,
+        context: dict[str, Any],
+    ) -> Any:
+        connection: BaseDatabaseWrapper = context["connection"]
+        block = self.block()
+        if block is None or not any(b is block for b in connection.atomic_blocks):
+            self.uninstall(connection)  # the deletion failed before its last post_delete
+            return execute(sql, params, many, context)
+        result = execute(sql, params, many, context)
+        if many or connection.atomic_blocks[-1] is not block or not sql.startswith("DELETE"):
+            return result
+        for statement, owner in self.statements.items():
+            if sql.startswith(statement):
+                self.deleted[owner] += max(context["cursor"].rowcount, 0)
+                unread = self.deleted[owner] - self.locked[owner]
+                if unread > 0:
+                    raise ConcurrentStockChange(
+                        f"Deleting {owner._meta.label} rows removed {unread} row(s) that "
+                        f"another transaction inserted after this deletion had read and "
+                        f"locked its rows, so their stock could not be given back; the "
+                        f"deletion was rolled back. Run it again."
+                    )
+        return result
+
+    def install(self) -> None:
+        connections[self.using].execute_wrappers.append(self.count_deletes)
+
+    def uninstall(self, connection: BaseDatabaseWrapper) -> None:
+        wrappers = connection.execute_wrappers
+        for index, wrapper in enumerate(wrappers):
+            if wrapper == self.count_deletes:
+                del wrappers[index]
+                return
+
+    def apply(self) -> None:
         for target in sorted(self.moves, key=lambda t: (t.model._meta.label, t.stock)):
-            _apply(target, _moves(*self.moves[target]), using)
+            _apply(target, _moves(*self.moves[target]), self.using)
         for tracking, instance in self.cached:
             _forget_stock(tracking, [instance], {key for key, _ in self.moves[tracking.target]})
+
+
+def _delete_statement(owner: type[models.Model], connection: BaseDatabaseWrapper) -> str:
+    """How the Collector's ``DELETE`` of ``owner`` rows by primary key starts, e.g.
+    ``DELETE FROM "orders_order" WHERE "orders_order"."id" IN (``."""
+    quote = connection.ops.quote_name
+    table = quote(owner._meta.db_table)
+    pk = owner._meta.pk
+    assert pk is not None
+    assert pk.column is not None
+    return f"DELETE FROM {table} WHERE {table}.{quote(pk.column)} IN ("
 
 
 # Deletions in progress, keyed by the innermost atomic block: Django's Collector sends every
 # pre_delete, deletes, then sends post_delete, all inside one atomic block of its own. Keyed
 # by that block, the entry goes away with it whatever happens, even when the delete fails.
-_RESTOCKS: weakref.WeakKeyDictionary[Any, _Restock] = weakref.WeakKeyDictionary()
+_RESTOCKS: weakref.WeakKeyDictionary[Any, _Deletion] = weakref.WeakKeyDictionary()
 _RESTOCKS_LOCK = threading.Lock()
 
 # Rows a StockMovementQuerySet.delete() read and locked in one query, for its pre_delete
@@ -536,8 +734,10 @@ def note_restock_before_delete(
     """Read (and lock) the stored product and quantity of a row about to be deleted.
 
     The stored values count, not the instance's: a stale instance gives back what the row
-    holds, and a row another transaction deleted first gives back nothing. The amounts
-    are given back by :func:`restock_after_delete`, one UPDATE per product.
+    holds, and a row another transaction deleted first gives back nothing (and the
+    deletion makes sure its ``DELETE`` removes no row it did not read: see
+    :class:`ConcurrentStockChange`). The amounts are given back by
+    :func:`restock_after_delete`, one UPDATE per product.
     """
     tracking = _tracking(sender)
     if tracking is None or sender._meta.concrete_model is not tracking.owner:
@@ -548,35 +748,59 @@ def note_restock_before_delete(
         stored: tuple[Any, Any] | None = prefetched[instance.pk]
     else:
         rows = tracking.stored_rows(sender._base_manager.filter(pk=instance.pk), using)
-        stored = rows.get(instance.pk)
-    if stored is None:
-        return
-    key, quantity = stored
+        stored = next(iter(rows.values()), None)
     block = _collector_block(using)
     if block is None:  # not inside Django's Collector: give it back at once
-        moves = _moves((key, -quantity))
-        _apply(tracking.target, moves, using)
-        _forget_stock(tracking, [instance], moves)
+        if stored is not None:
+            moves = _moves((stored[0], -stored[1]))
+            _apply(tracking.target, moves, using)
+            _forget_stock(tracking, [instance], moves)
         return
     with _RESTOCKS_LOCK:
-        restock = _RESTOCKS.setdefault(block, _Restock())
-    restock.moves[tracking.target].append((key, -quantity))
-    restock.cached.append((tracking, instance))
+        deletion = _RESTOCKS.get(block)
+        if deletion is None:
+            deletion = _RESTOCKS[block] = _Deletion(using, weakref.ref(block))
+            deletion.install()
+    deletion.note(tracking, instance, stored)
 
 
 def restock_after_delete(
     sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any
 ) -> None:
-    """Give back what the deletion's pre_delete receivers noted: one UPDATE per product."""
-    if _tracking(sender) is None:
+    """After the deletion's last row: give back what its pre_delete receivers noted, one
+    UPDATE per product."""
+    tracking = _tracking(sender)
+    if tracking is None or sender._meta.concrete_model is not tracking.owner:
         return
     block = _collector_block(using)
     if block is None:
         return
     with _RESTOCKS_LOCK:
-        restock = _RESTOCKS.pop(block, None)
-    if restock is not None:
-        restock.apply(using)
+        deletion = _RESTOCKS.get(block)
+        if deletion is None:
+            return
+        deletion.pending -= 1
+        if deletion.pending > 0:
+            return
+        del _RESTOCKS[block]
+    deletion.uninstall(connections[using])
+    deletion.apply()
+
+
+def _retrying(using: str, change: Callable[[], _T], what: str) -> _T:
+    """Run ``change()`` in a transaction (a savepoint inside yours); when it raises
+    :class:`ConcurrentStockChange`, roll it back and run it again, up to ``ATTEMPTS``
+    times in all."""
+    attempt = 1
+    while True:
+        try:
+            with transaction.atomic(using=using):
+                return change()
+        except ConcurrentStockChange:
+            if attempt == ATTEMPTS:
+                raise
+            attempt += 1
+            logger.info("%s met a row inserted concurrently; running it again.", what)
 
 
 _RECEIVERS = (
@@ -715,15 +939,18 @@ class StockMovementQuerySet(models.QuerySet[_M]):
         deleting = self.all()
         deleting._for_write = True
         using = deleting.db
-        with transaction.atomic(using=using, savepoint=False):
+
+        def delete() -> tuple[int, dict[str, int]]:
             rows = tracking.stored_rows(
                 self.model._base_manager.filter(pk__in=self.values("pk")), using
             )
             token = _PREFETCHED.set({**_PREFETCHED.get(), (using, tracking.owner): rows})
             try:
-                return super().delete()
+                return super(StockMovementQuerySet, self).delete()
             finally:
                 _PREFETCHED.reset(token)
+
+        return _retrying(using, delete, f"Deleting {self.model._meta.label} rows")
 
 
 class StockMovementManager(models.Manager[_M]):
@@ -773,11 +1000,107 @@ class StockMovementMixin(models.Model):
         roll back together; Django's own ``save()`` opens no transaction for a model
         without parents, so in autocommit mode a failing INSERT would otherwise leave the
         stock taken.
+
+        A primary key set by hand keeps Django's meaning, "update that row, or insert it":
+        when no row had that key as the save read it, and another transaction inserts it
+        before this one does (a webhook delivered twice), the ``INSERT`` fails, is rolled
+        back with its stock, and the save runs again as an update of the row now stored,
+        moving only the difference (its ``pre_save`` receivers run again; its attributes
+        are first put back as they were). ``force_insert=True`` keeps Django's
+        IntegrityError.
         """
         using = kwargs.get("using") or (args[2] if len(args) > 2 else None)
         using = using or router.db_for_write(type(self), instance=self)
-        with transaction.atomic(using=using):
-            super().save(*args, **kwargs)
+        snapshot = None if self.pk is None else dict(self.__dict__)
+        attempt = 1
+        while True:
+            save = _Save(self, snapshot=snapshot)
+            token = _SAVE.set(save)
+            try:
+                with transaction.atomic(using=using):
+                    super().save(*args, **kwargs)
+                return
+            except IntegrityError:
+                if attempt == ATTEMPTS or not save.lost_insert_race(using):
+                    raise
+                attempt += 1
+                save.restore()
+                logger.info(
+                    "%s pk=%r was inserted by another transaction while this one inserted "
+                    "it; saving it again, as an update.",
+                    self._meta.label,
+                    save.owner_pk,
+                )
+            finally:
+                _SAVE.reset(token)
+
+    def save_base(
+        self,
+        raw: bool = False,
+        force_insert: bool | tuple[models.base.ModelBase, ...] = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+    ) -> None:
+        """Django's ``save_base()``, with the save in progress known to the receivers."""
+        save = _SAVE.get()
+        token = None
+        if save is None or save.instance is not self or save.started:
+            save = _Save(self)
+            token = _SAVE.set(save)
+        save.started, save.force_update = True, bool(force_update)
+        try:
+            super().save_base(raw, force_insert, force_update, using, update_fields)
+        finally:
+            if token is not None:
+                _SAVE.reset(token)
+
+    def _save_table(
+        self,
+        raw: bool = False,
+        cls: type[models.Model] | None = None,
+        force_insert: Any = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        """Django's write of one table; an ``INSERT`` when the stock receiver found no row.
+
+        Django would try an ``UPDATE`` first, and at READ COMMITTED that ``UPDATE`` finds a
+        row another transaction committed after the receiver looked: the stock moved for a
+        new row would then be moved for a row whose quantity was never read. A forced
+        update, or one of ``update_fields``, raises Django's own DatabaseError instead.
+        """
+        save = _save_of(self)
+        if (
+            save is not None
+            and save.looked
+            and save.stored is None
+            and save.tracking is not None
+            and cls is save.tracking.owner
+            and not raw
+        ):
+            if force_update:
+                raise DatabaseError("Forced update did not affect any rows.")
+            if update_fields:
+                raise DatabaseError("Save with update_fields did not affect any rows.")
+            if not force_insert:
+                force_insert = save.forced_insert = True
+        updated: bool = super()._save_table(  # type: ignore[misc]
+            raw, cls, force_insert, force_update, using, update_fields, **kwargs
+        )
+        return updated
+
+    def delete(self, using: Any = None, keep_parents: bool = False) -> tuple[int, dict[str, int]]:
+        """Django's ``delete()``, run again when it met a row inserted concurrently (see
+        :class:`ConcurrentStockChange`)."""
+        using = using or router.db_for_write(type(self), instance=self)
+        return _retrying(
+            using,
+            lambda: super(StockMovementMixin, self).delete(using=using, keep_parents=keep_parents),
+            f"Deleting {self._meta.label} pk={self.pk!r}",
+        )
 
 
 class_prepared.connect(track_stock_model, dispatch_uid="signalkit.mixins.stock.track_stock_model")
