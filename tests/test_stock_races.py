@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from django.db import IntegrityError
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import Signal
 
@@ -73,6 +74,29 @@ def test_a_webhook_delivered_twice_at_once_takes_the_stock_once(
     assert ledger_errors({product.pk: 10}) == {}
     assert quantities() == [(WEBHOOK_PK, product.pk, 3)]
     assert stock(product) == 7
+
+
+def test_a_webhook_without_its_creation_time_delivered_twice_fails_as_one_after_the_other(
+    isolation: str,
+) -> None:
+    product = ProductFactory(quantity=10)
+
+    def deliver() -> None:  # created_at is auto_now_add: set by the INSERT only
+        Order(pk=WEBHOOK_PK, product_id=product.pk, quantity=3).save()
+
+    with Race(isolation) as race:
+        first = race.run(deliver, pause_in=pre_save)
+        second = race.run(deliver)
+        first.resume()
+
+    # Run one after the other, the second save() would be Django's UPDATE of the stored
+    # row, writing created_at = NULL; run at once, its retry as an update does the same.
+    assert not refused(first)
+    assert refused(second)
+    if isolation == "read committed":
+        assert isinstance(second.error, IntegrityError)
+    assert ledger_errors({product.pk: 10}) == {}
+    assert quantities() == [(WEBHOOK_PK, product.pk, 3)]
 
 
 def test_an_order_created_again_while_a_stale_copy_is_deleted_is_never_lost(
