@@ -80,8 +80,9 @@ def _database_name(url: str, parts: SplitResult) -> str:
 
 def _engine_options(engine: str) -> dict[str, Any]:
     if engine == "django.db.backends.mysql":
-        # utf8mb4 for every character a user can type; InnoDB's own default isolation level
-        # (REPEATABLE READ) is kept: the stock and profile guarantees hold at each level.
+        # utf8mb4 for every character a user can type. The isolation level is Django's default
+        # for MySQL, READ COMMITTED (not InnoDB's REPEATABLE READ); the concurrency tests set
+        # each level themselves, and the stock and profile guarantees hold at every level.
         return {"OPTIONS": {"charset": "utf8mb4"}, "TEST": {"CHARSET": "utf8mb4"}}
     return {}
 
