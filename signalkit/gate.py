@@ -203,7 +203,7 @@ class Recorder(Protocol):
 # --- the state the gates read (changed under _lock) ---------------------------------------
 
 _lock = threading.Lock()
-_rules: tuple[Rule, ...] = ()  # global mutes, one entry per activation
+_rules: tuple[Rule, ...] = ()  # global mutes other than "these signals, whole", per activation
 _context: ContextVar[tuple[Rule, ...]] = ContextVar("signalkit_muted", default=())
 _context_rules = 0  # context mutes active in any thread or task
 _recorders: tuple[Recorder, ...] = ()
@@ -211,7 +211,7 @@ _whole: dict[Signal, int] = {}  # global activations silencing each signal whole
 
 # --- bookkeeping (read and written under _lock only) -------------------------------------
 
-_named: dict[Signal, int] = {}  # activations of rules and recorders naming each signal
+_named: dict[Signal, int] = {}  # activations of other rules naming each signal
 _recorded: dict[Signal, int] = {}  # recorders naming each signal
 _every_rules = 0  # ALL mutes active (any scope)
 _every_recorders = 0  # record-everything recorders active
@@ -227,17 +227,18 @@ def activate(rule: Rule, scope: Scope) -> None:
         if scope == "context":
             _context.set((*_context.get(), rule))
             _context_rules += 1
-            whole = False
+            counts = _named
         else:
-            _rules += (rule,)
-            whole = rule.whole
+            # "These signals, whole" needs no rule in _rules: _whole says it all (the
+            # usual mute, so the cheapest to start and end).
+            if rule.every or not rule.whole:
+                _rules += (rule,)
+            counts = _whole if rule.whole else _named
         if rule.every:
             _every_rules += 1
             _update_class_gates()
         for signal in rule.signals:
-            _named[signal] = _named.get(signal, 0) + 1
-            if whole:
-                _whole[signal] = _whole.get(signal, 0) + 1
+            counts[signal] = counts.get(signal, 0) + 1
             _route(signal)
 
 
@@ -248,25 +249,20 @@ def deactivate(rule: Rule, scope: Scope) -> None:
         if scope == "context":
             _context.set(_without(_context.get(), rule))
             _context_rules -= 1
-            whole = False
+            counts = _named
         else:
-            _rules = _without(_rules, rule)
-            whole = rule.whole
+            if rule.every or not rule.whole:
+                _rules = _without(_rules, rule)
+            counts = _whole if rule.whole else _named
         if rule.every:
             _every_rules -= 1
             _update_class_gates()
         for signal in rule.signals:
-            count = _named[signal] - 1
+            count = counts[signal] - 1
             if count:
-                _named[signal] = count
+                counts[signal] = count
             else:
-                del _named[signal]
-            if whole:
-                count = _whole[signal] - 1
-                if count:
-                    _whole[signal] = count
-                else:
-                    del _whole[signal]
+                del counts[signal]
             _route(signal)
 
 
@@ -281,7 +277,6 @@ def add_recorder(recorder: Recorder) -> None:
                 _route(signal)
         for signal in recorder.signals:
             _recorded[signal] = _recorded.get(signal, 0) + 1
-            _named[signal] = _named.get(signal, 0) + 1
             _route(signal)
 
 
@@ -295,8 +290,11 @@ def remove_recorder(recorder: Recorder) -> None:
             for signal in tuple(_originals):
                 _route(signal)
         for signal in recorder.signals:
-            _decrement(_recorded, signal)
-            _decrement(_named, signal)
+            count = _recorded[signal] - 1
+            if count:
+                _recorded[signal] = count
+            else:
+                del _recorded[signal]
             _route(signal)
 
 
@@ -319,14 +317,6 @@ def _without(items: tuple[T, ...], item: T) -> tuple[T, ...]:
     return items
 
 
-def _decrement(counts: dict[Signal, int], signal: Signal) -> None:
-    count = counts[signal] - 1
-    if count:
-        counts[signal] = count
-    else:
-        del counts[signal]
-
-
 def _update_class_gates() -> None:
     # Caller holds _lock. ALL and record-everything act on the Signal class.
     wanted = _GATES if _every_rules or _every_recorders else _DJANGO
@@ -339,7 +329,8 @@ def _update_class_gates() -> None:
 def _route(signal: Signal) -> None:
     # Caller holds _lock. Give the signal the class its mutes and recorders call for.
     original = _originals.get(signal)
-    if signal not in _named:
+    whole = signal in _whole
+    if not (whole or signal in _named or signal in _recorded):
         if original is not None:
             del _originals[signal]
             if type(signal) in _ours:
@@ -348,7 +339,7 @@ def _route(signal: Signal) -> None:
     if original is None:
         original = type(signal)
     gated, silenced = _classes.get(original) or _classes_for(original)
-    if signal in _whole and signal not in _recorded and not _every_recorders:
+    if whole and signal not in _recorded and not _every_recorders:
         gated = silenced
     if type(signal) is not gated:
         _originals[signal] = original
