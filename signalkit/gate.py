@@ -152,8 +152,9 @@ class Rule:
     ``every``: all signals but the infrastructure ones and ``except_``; ``signals``: those
     named. ``senders`` None: from any sender. ``receivers`` None: every receiver, else the
     muted receivers, held weakly (see ``HeldReceiver``). A ``muted_signals`` object builds
-    its rule once and activates it once per ``__enter__``; the gate counts activations, so
-    one rule may be active several times at once.
+    its rule once (mutes of the same whole signals share one) and activates it once per
+    ``__enter__``; the gate counts activations, so one rule may be active several times at
+    once, and any activation of it may end first.
     """
 
     __slots__ = ("every", "except_", "receivers", "senders", "signals", "whole")
