@@ -90,11 +90,10 @@ def test_a_webhook_without_its_creation_time_delivered_twice_fails_as_one_after_
         first.resume()
 
     # Run one after the other, the second save() would be Django's UPDATE of the stored
-    # row, writing created_at = NULL; run at once, its retry as an update does the same.
-    assert not refused(first)
-    assert refused(second)
+    # row, writing created_at = NULL; run at once, the retry as an update does the same.
+    [failed] = [worker for worker in (first, second) if refused(worker)]
     if isolation == "read committed":
-        assert isinstance(second.error, IntegrityError)
+        assert isinstance(failed.error, IntegrityError)
     assert ledger_errors({product.pk: 10}) == {}
     assert quantities() == [(WEBHOOK_PK, product.pk, 3)]
 

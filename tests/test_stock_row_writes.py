@@ -21,7 +21,7 @@ from django.db.models.signals import pre_delete
 from django.test.utils import CaptureQueriesContext
 
 from example_project.orders.models import Order
-from signalkit.mixins import ConcurrentStockChange
+from signalkit.mixins import ConcurrentStockChange, InsufficientStock
 from signalkit.mixins.stock import ATTEMPTS
 from tests.factories import OrderFactory, ProductFactory, UserFactory
 from tests.test_stock import statements, stock
@@ -56,7 +56,7 @@ def after_signalkits_pre_delete() -> Iterator[Callable[[Callable[..., None]], No
 # --- saving -----------------------------------------------------------------------------------
 
 
-def test_an_order_whose_row_is_gone_is_inserted_without_trying_an_update_first() -> None:
+def test_an_order_whose_row_is_gone_takes_its_stock_and_is_inserted_without_an_update() -> None:
     order = OrderFactory(product=ProductFactory(quantity=10), quantity=2)
     Order.objects.filter(pk=order.pk).delete()
     order.quantity = 3
@@ -123,6 +123,16 @@ def test_a_forced_update_of_an_order_whose_row_is_gone_moves_nothing_and_raises(
 
     assert statements(queries) == ["SELECT orders_order"]
     assert stock(order.product) == 10
+
+
+def test_an_order_with_a_key_of_its_own_beyond_the_stock_is_refused_and_not_saved() -> None:
+    product = ProductFactory(quantity=2)
+
+    with pytest.raises(InsufficientStock):
+        Order(pk=4242, product=product, quantity=3, created_at=CREATED).save()
+
+    assert not Order.objects.exists()
+    assert stock(product) == 2
 
 
 def test_a_forced_insert_of_a_stored_key_keeps_djangos_integrity_error_moving_nothing() -> None:

@@ -56,6 +56,43 @@ manager:
 ``transaction.atomic`` (a savepoint inside an outer transaction), so an ``INSERT`` that
 fails leaves the stock as it was, and an :class:`InsufficientStock` caught inside an
 ``atomic()`` block leaves that transaction usable.
+
+Concurrent writers lose no unit, because every stock move is derived from what the row
+write really does:
+
+- a save reads the stored row with ``SELECT ... FOR UPDATE`` and moves the difference;
+  Django's write then matches that read (``StockMovementMixin._save_table``): the locked
+  row is updated, and no row means an ``INSERT``, never Django's UPDATE-then-INSERT, whose
+  ``UPDATE`` could meet a row another transaction committed meanwhile. An ``INSERT`` that
+  meets a key inserted meanwhile is rolled back with its stock, and ``save()`` runs again
+  as an update of the stored row (a webhook delivered twice takes the stock once);
+- a deletion gives back what it read and locked, and counts the rows its ``DELETE``
+  statements remove: a row inserted after it read (never read, never locked) makes it roll
+  back, and ``delete()`` runs again (:class:`ConcurrentStockChange` from a cascade).
+
+Where the database refuses a change instead, the error reaches the caller and the whole
+change is rolled back: nothing moved. What each isolation level does:
+
+- PostgreSQL, READ COMMITTED (Django's default): every change goes through, waiting for
+  the rows it needs; rarely, a save inserting an order with a key of its own (it takes
+  the stock first) and a change holding that key (waiting for the same product) wait for
+  each other, and PostgreSQL ends one of them (a deadlock: ``OperationalError``).
+- PostgreSQL, REPEATABLE READ and SERIALIZABLE: a change that meets a row another
+  transaction changed after its snapshot raises ``OperationalError`` (a serialization
+  failure, SQLSTATE 40001): retry the transaction. With many orders for one product at
+  once, most of them do.
+- MariaDB and MySQL (InnoDB), READ COMMITTED (Django's default there): as PostgreSQL's;
+  InnoDB's duplicate-key check waits for a row lock too, so those deadlocks (1213) are a
+  little less rare.
+- MariaDB and MySQL, REPEATABLE READ (InnoDB's own default, ``OPTIONS={"isolation_level":
+  "repeatable read"}``): locking reads and updates see the latest rows, so nothing is lost;
+  reading a key that does not exist locks the gap, so two saves inserting the same key
+  deadlock (1213) where READ COMMITTED would make the second an update. SERIALIZABLE:
+  plain reads lock too, more deadlocks still.
+- SQLite: one writer at a time. A transaction that has read and then writes while another
+  one wrote raises ``OperationalError("database is locked")``. For concurrent writers,
+  Django 5.1+: ``OPTIONS={"transaction_mode": "IMMEDIATE", "timeout": 20}`` takes the
+  write lock when the transaction begins and waits up to ``timeout`` seconds for it.
 """
 
 from __future__ import annotations
@@ -160,7 +197,7 @@ class ConcurrentStockChange(OperationalError):
     (``customer.delete()``) raises it to the caller, to be retried like the serialization
     failures it subclasses with (``django.db.OperationalError``)::
 
-        for attempt in range(3):
+        for _ in range(3):
             try:
                 customer.delete()
                 break
@@ -576,12 +613,12 @@ def move_stock_before_save(
 ) -> None:
     """Take, give back or move the stock of the row about to be written.
 
-    Unless the save is sure to insert (no primary key yet, or a new instance whose key
-    has a default), the stored row is read and row-locked until the transaction ends:
-    its product and quantity give the difference to move, and the save's write then
-    matches what was read (see :class:`_Save`). No stored row: the quantity is taken
-    and the row is inserted. Fields left out of ``update_fields`` keep their stored
-    value. Raw saves move nothing.
+    A save sure to insert (no primary key yet, or a new instance whose key has a default)
+    takes the quantity, reading nothing. Otherwise the stored row is read and row-locked
+    until the transaction ends: its product and quantity give the difference to move,
+    and the save's write then matches what was read (see :class:`_Save`); no stored row:
+    the quantity is taken, and the row is inserted. Fields left out of ``update_fields``
+    keep their stored value. Raw saves move nothing.
     """
     tracking = _tracking(sender)
     if tracking is None or raw:
