@@ -222,6 +222,30 @@ def test_a_cascade_that_removed_a_row_it_had_not_read_raises_to_the_caller(
     assert stock(product) == 7
 
 
+@pytest.mark.django_db(transaction=True)  # rolled back with no statement, as in autocommit
+def test_a_failed_deletion_leaves_the_execute_wrappers_of_the_connection_as_they_were(
+    after_signalkits_pre_delete: Callable[[Callable[..., None]], None],
+) -> None:
+    order = OrderFactory(product=ProductFactory(quantity=10), quantity=2)
+    seen: list[str] = []
+
+    def fail(**kwargs: Any) -> None:
+        raise RuntimeError("a receiver failed")
+
+    def wrapper(execute: Callable[..., Any], sql: str, *args: Any) -> Any:
+        seen.append(sql)
+        return execute(sql, *args)
+
+    after_signalkits_pre_delete(fail)
+    with connection.execute_wrapper(wrapper), pytest.raises(RuntimeError):
+        order.delete()
+    Order.objects.count()  # the next query
+
+    assert seen
+    assert connection.execute_wrappers == []
+    assert stock(order.product) == 8
+
+
 def test_concurrent_stock_change_is_an_operational_error() -> None:
     from django.db import OperationalError
 

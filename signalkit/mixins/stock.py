@@ -720,7 +720,9 @@ class _Deletion:
         return result
 
     def install(self) -> None:
-        connections[self.using].execute_wrappers.append(self.count_deletes)
+        # First in the list, not last: connection.execute_wrapper() pops the last one when
+        # its block ends, which would be this one if the deletion failed before removing it.
+        connections[self.using].execute_wrappers.insert(0, self.count_deletes)
 
     def uninstall(self, connection: BaseDatabaseWrapper) -> None:
         wrappers = connection.execute_wrappers
