@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import django
+
 from example_project.database import ENV_VAR, database_from_url
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -73,7 +75,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 
 # Mail goes to the console: the blog's comment notifications show up in runserver's output.
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# (Django 6.1 replaces EMAIL_BACKEND with MAILERS: each Django gets the setting it knows.)
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = "shop@example.com"
 
 LOGGING = {

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import os
 
+import django
+
 from example_project.database import ENV_VAR, database_from_url
 
 SECRET_KEY = "signalkit-tests-not-secret"
@@ -55,5 +57,10 @@ TEMPLATES = [
     }
 ]
 STATIC_URL = "/static/"
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Django 6.1 configures mail with MAILERS and deprecates EMAIL_BACKEND; the tests run with
+# warnings as errors, so each Django gets the setting it knows.
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

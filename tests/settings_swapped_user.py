@@ -20,7 +20,7 @@ TIME_ZONE = "UTC"
 
 _default = database_from_url(os.environ.get(ENV_VAR), ":memory:")
 if _default["ENGINE"] != "django.db.backends.sqlite3":
-    _default["TEST"] = {"NAME": f"test_{_default['NAME']}_swapped_user"}
+    _default.setdefault("TEST", {})["NAME"] = f"test_{_default['NAME']}_swapped_user"
 DATABASES = {
     "default": _default,
     "other": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"},
