@@ -19,7 +19,7 @@ import signalkit  # noqa: E402
 
 project = "signalkit"
 author = "The signalkit developers"
-copyright = "The signalkit developers"  # noqa: A001
+copyright = "The signalkit developers"
 release = signalkit.__version__
 version = release
 
