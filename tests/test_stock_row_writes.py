@@ -16,8 +16,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models.signals import pre_delete
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
+from django.db.models.signals import pre_delete, pre_save
+from django.dispatch import Signal
 from django.test.utils import CaptureQueriesContext
 
 from example_project.orders.models import Order
@@ -38,19 +39,22 @@ def insert_behind_the_mixins_back(order: Order) -> None:
     )
 
 
-@pytest.fixture
-def after_signalkits_pre_delete() -> Iterator[Callable[[Callable[..., None]], None]]:
-    """Connect a pre_delete receiver for orders that runs after signalkit's."""
-    connected: list[str] = []
+Connect = Callable[[Signal, Callable[..., None]], None]
 
-    def connect(receiver: Callable[..., None]) -> None:
+
+@pytest.fixture
+def after_signalkit() -> Iterator[Connect]:
+    """Connect a receiver of a signal for orders, which runs after signalkit's."""
+    connected: list[tuple[Signal, str]] = []
+
+    def connect(signal: Signal, receiver: Callable[..., None]) -> None:
         uid = f"tests.row-writes.{len(connected)}"
-        pre_delete.connect(receiver, sender=Order, weak=False, dispatch_uid=uid)
-        connected.append(uid)
+        signal.connect(receiver, sender=Order, weak=False, dispatch_uid=uid)
+        connected.append((signal, uid))
 
     yield connect
-    for uid in connected:
-        pre_delete.disconnect(sender=Order, dispatch_uid=uid)
+    for signal, uid in connected:
+        signal.disconnect(sender=Order, dispatch_uid=uid)
 
 
 # --- saving -----------------------------------------------------------------------------------
@@ -84,6 +88,42 @@ def test_an_order_saved_with_a_new_key_of_its_own_is_inserted_without_an_update(
         "INSERT orders_order",
     ]
     assert stock(product) == 7
+
+
+def test_a_key_taken_while_the_order_was_inserted_makes_the_save_run_again(
+    after_signalkit: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    product = ProductFactory(quantity=10)
+    order = Order(pk=4242, product=product, quantity=3, created_at=CREATED)
+    attempts: list[int] = []
+
+    def taken_meanwhile(instance: Order, **kwargs: Any) -> None:
+        attempts.append(instance.quantity)
+        if len(attempts) == 1:  # only while the first attempt runs
+            insert_behind_the_mixins_back(instance)
+
+    after_signalkit(pre_save, taken_meanwhile)
+    with caplog.at_level(logging.INFO, logger="signalkit.mixins.stock"):
+        order.save()
+
+    assert attempts == [3, 3]
+    assert "orders.Order pk=4242 was inserted by another transaction" in caplog.text
+    assert list(Order.objects.values_list("pk", "quantity")) == [(4242, 3)]
+    assert stock(product) == 7
+
+
+def test_an_insert_refused_for_another_reason_is_not_run_again(after_signalkit: Connect) -> None:
+    product = ProductFactory(quantity=10)
+    attempts: list[int] = []
+    after_signalkit(pre_save, lambda instance, **kwargs: attempts.append(instance.pk))
+
+    # A negative quantity gives stock back, then fails the column's CHECK constraint
+    # (MySQL's unsigned column refuses it as out of range: a DataError).
+    with pytest.raises((IntegrityError, DataError)):
+        Order(pk=4242, product=product, quantity=-1, created_at=CREATED).save()
+
+    assert attempts == [4242]
+    assert stock(product) == 10
 
 
 def test_an_order_saved_with_the_key_of_a_stored_one_updates_it_moving_the_difference() -> None:
@@ -150,7 +190,7 @@ def test_a_forced_insert_of_a_stored_key_keeps_djangos_integrity_error_moving_no
 
 
 def test_a_deletion_whose_delete_removed_a_row_it_had_not_read_runs_again(
-    after_signalkits_pre_delete: Callable[[Callable[..., None]], None],
+    after_signalkit: Connect,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     product = ProductFactory(quantity=10)
@@ -163,7 +203,7 @@ def test_a_deletion_whose_delete_removed_a_row_it_had_not_read_runs_again(
         if len(attempts) == 1:  # only while the first attempt runs
             insert_behind_the_mixins_back(stale)
 
-    after_signalkits_pre_delete(inserted_meanwhile)
+    after_signalkit(pre_delete, inserted_meanwhile)
     with caplog.at_level(logging.INFO, logger="signalkit.mixins.stock"):
         stale.delete()
 
@@ -174,7 +214,7 @@ def test_a_deletion_whose_delete_removed_a_row_it_had_not_read_runs_again(
 
 
 def test_a_deletion_that_keeps_meeting_rows_it_had_not_read_raises_and_deletes_nothing(
-    after_signalkits_pre_delete: Callable[[Callable[..., None]], None],
+    after_signalkit: Connect,
 ) -> None:
     product = ProductFactory(quantity=10)
     stale = OrderFactory(product=product, quantity=4)
@@ -185,7 +225,7 @@ def test_a_deletion_that_keeps_meeting_rows_it_had_not_read_raises_and_deletes_n
         attempts.append(instance.pk)
         insert_behind_the_mixins_back(stale)
 
-    after_signalkits_pre_delete(inserted_meanwhile)
+    after_signalkit(pre_delete, inserted_meanwhile)
     with pytest.raises(ConcurrentStockChange) as excinfo:
         stale.delete()
 
@@ -200,7 +240,7 @@ def test_a_deletion_that_keeps_meeting_rows_it_had_not_read_raises_and_deletes_n
 
 
 def test_a_cascade_that_removed_a_row_it_had_not_read_raises_to_the_caller(
-    after_signalkits_pre_delete: Callable[[Callable[..., None]], None],
+    after_signalkit: Connect,
 ) -> None:
     customer = UserFactory()
     product = ProductFactory(quantity=10)
@@ -214,7 +254,7 @@ def test_a_cascade_that_removed_a_row_it_had_not_read_raises_to_the_caller(
         else:  # ...and inserted again before the DELETE
             insert_behind_the_mixins_back(second)
 
-    after_signalkits_pre_delete(replaced_meanwhile)
+    after_signalkit(pre_delete, replaced_meanwhile)
     with pytest.raises(ConcurrentStockChange, match=r"removed 1 row\(s\)"), transaction.atomic():
         customer.delete()
 
@@ -224,7 +264,7 @@ def test_a_cascade_that_removed_a_row_it_had_not_read_raises_to_the_caller(
 
 @pytest.mark.django_db(transaction=True)  # rolled back with no statement, as in autocommit
 def test_a_failed_deletion_leaves_the_execute_wrappers_of_the_connection_as_they_were(
-    after_signalkits_pre_delete: Callable[[Callable[..., None]], None],
+    after_signalkit: Connect,
 ) -> None:
     order = OrderFactory(product=ProductFactory(quantity=10), quantity=2)
     seen: list[str] = []
@@ -236,7 +276,7 @@ def test_a_failed_deletion_leaves_the_execute_wrappers_of_the_connection_as_they
         seen.append(sql)
         return execute(sql, *args)
 
-    after_signalkits_pre_delete(fail)
+    after_signalkit(pre_delete, fail)
     with connection.execute_wrapper(wrapper), pytest.raises(RuntimeError):
         order.delete()
     Order.objects.count()  # the next query

@@ -64,8 +64,9 @@ write really does:
   Django's write then matches that read (``StockMovementMixin._save_table``): the locked
   row is updated, and no row means an ``INSERT``, never Django's UPDATE-then-INSERT, whose
   ``UPDATE`` could meet a row another transaction committed meanwhile. An ``INSERT`` that
-  meets a key inserted meanwhile is rolled back with its stock, and ``save()`` runs again
-  as an update of the stored row (a webhook delivered twice takes the stock once);
+  meets a key inserted meanwhile is rolled back with its stock, and ``save()`` runs again,
+  updating the row now stored (a webhook delivered twice takes the stock once), up to
+  three times in all;
 - a deletion gives back what it read and locked, and counts the rows its ``DELETE``
   statements remove: a row inserted after it read (never read, never locked) makes it roll
   back, and ``delete()`` runs again (:class:`ConcurrentStockChange` from a cascade).
@@ -543,13 +544,9 @@ class _Save:
     forced_insert: bool = False  # Django would have tried an UPDATE first
     snapshot: dict[str, Any] | None = None  # the instance's attributes before the save
 
-    def lost_insert_race(self, using: str) -> bool:
-        """Whether the forced INSERT failed because the row exists now (read and locked)."""
-        if not self.forced_insert or self.tracking is None:
-            return False
-        rows = self.tracking.owner._base_manager.filter(pk=self.owner_pk)
-        with transaction.atomic(using=using):  # a locking read sees the latest row
-            return bool(self.tracking.stored_rows(rows, using))
+    def lost_insert_race(self, error: IntegrityError) -> bool:
+        """Whether the INSERT forced for lack of a stored row met a key taken meanwhile."""
+        return self.forced_insert and _duplicate_key(error)
 
     def restore(self) -> None:
         """Put the instance's attributes back as they were before the failed attempt
@@ -557,6 +554,19 @@ class _Save:
         if self.snapshot is not None:
             self.instance.__dict__.clear()
             self.instance.__dict__.update(self.snapshot)
+
+
+def _duplicate_key(error: IntegrityError) -> bool:
+    """Whether the database refused a row because a unique key of it is taken (as told
+    by PostgreSQL's SQLSTATE, MySQL's error number or SQLite's message)."""
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    if sqlstate is not None:
+        return bool(sqlstate == "23505")  # unique_violation
+    args = getattr(cause, "args", ())
+    if args and args[0] == 1062:  # ER_DUP_ENTRY
+        return True
+    return "UNIQUE constraint failed" in str(cause)
 
 
 # The save in progress in this thread or task (saves nest: a receiver may save another row).
@@ -1042,11 +1052,12 @@ class StockMovementMixin(models.Model):
 
         A primary key set by hand keeps Django's meaning, "update that row, or insert it":
         when no row had that key as the save read it, and another transaction inserts it
-        before this one does (a webhook delivered twice), the ``INSERT`` fails, is rolled
-        back with its stock, and the save runs again as an update of the row now stored,
-        moving only the difference (its ``pre_save`` receivers run again; its attributes
-        are first put back as they were). ``force_insert=True`` keeps Django's
-        IntegrityError.
+        before this one does (a webhook delivered twice), the ``INSERT`` fails on the
+        duplicate key, is rolled back with its stock, and the save runs again: an update
+        of the row now stored, moving only the difference (or an insert, if that row is
+        gone again). Its attributes are first put back as they were, and its ``pre_save``
+        receivers run again. After three attempts, or for any other IntegrityError, the
+        error is raised; ``force_insert=True`` keeps Django's IntegrityError.
         """
         using = kwargs.get("using") or (args[2] if len(args) > 2 else None)
         using = using or router.db_for_write(type(self), instance=self)
@@ -1059,8 +1070,8 @@ class StockMovementMixin(models.Model):
                 with transaction.atomic(using=using):
                     super().save(*args, **kwargs)
                 return
-            except IntegrityError:
-                if attempt == ATTEMPTS or not save.lost_insert_race(using):
+            except IntegrityError as error:
+                if attempt == ATTEMPTS or not save.lost_insert_race(error):
                     raise
                 attempt += 1
                 save.restore()
