@@ -36,7 +36,6 @@ it without locking (each name once per call, tuples replaced as a whole).
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Sequence
@@ -53,7 +52,7 @@ Scope = Literal["global", "context"]
 SendMethod = Literal["send", "send_robust", "asend", "asend_robust"]
 
 _GATED = ("send", "send_robust", "asend", "asend_robust", "has_listeners")
-# Django's own methods (asend and asend_robust exist from Django 5.0 on).
+# Django's own methods.
 _DJANGO: dict[str, Callable[..., Any]] = {
     name: Signal.__dict__[name] for name in _GATED if name in Signal.__dict__
 }
@@ -504,9 +503,7 @@ _SILENT: dict[str, Callable[..., Any]] = {
 def _live(
     signal: Signal, sender: object, muted: frozenset[Hashable]
 ) -> tuple[list[Any], list[Any]]:
-    live = signal._live_receivers(sender)
-    # Django 5.0+: (sync, async); 4.2: one list, every receiver called synchronously.
-    sync_receivers, async_receivers = live if isinstance(live, tuple) else (live, [])
+    sync_receivers, async_receivers = signal._live_receivers(sender)
     return (
         [r for r in sync_receivers if receiver_key(r) not in muted],
         [r for r in async_receivers if receiver_key(r) not in muted],
@@ -538,16 +535,7 @@ async def _acall(
 
 
 def _log_failure(signal: Signal, receiver: Any, err: Exception) -> None:
-    log = getattr(signal, "_log_robust_failure", None)  # Django 5.0+
-    if log is not None:
-        log(receiver, err)
-    else:
-        logging.getLogger("django.dispatch").error(
-            "Error calling %s in Signal.send_robust() (%s)",
-            getattr(receiver, "__qualname__", receiver),
-            err,
-            exc_info=err,
-        )
+    signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
 
 
 def _dispatch(

@@ -36,6 +36,7 @@ from django.dispatch import Signal
 from django.dispatch.dispatcher import NONE_ID
 from django.dispatch.dispatcher import _make_id as receiver_key  # type: ignore[attr-defined]
 
+from signalkit._compat import RECEIVERS_HOLD_SENDER_REF
 from signalkit.discovery import add_signal, catalogue, module_namespace
 from signalkit.presentation import safe_repr
 
@@ -343,30 +344,30 @@ class _Entry:
     weak_method: bool  # a weakref.WeakMethod: the type survives the receiver's death
     sender: object  # _UNKNOWN unless the entry keeps a reference to the sender (6.0)
     sender_alive: bool
-    stored_is_async: bool | None  # None where Django does not store it (4.2)
+    stored_is_async: bool
 
 
 _UNKNOWN = object()
 
 
 def _entries(signal: Signal) -> list[_Entry]:
-    """Read ``signal.receivers`` on Django 4.2 ``(key, ref)``, 5.x ``(key, ref, is_async)``
-    and 6.0 ``(key, ref, sender_ref, is_async)``. Only indexes 0 and 1 mean the same
-    everywhere. ``list()`` copies atomically; Django replaces, never mutates, on cleanup.
+    """Read ``signal.receivers`` on Django 5.2 ``(key, ref, is_async)`` and 6.x
+    ``(key, ref, sender_ref, is_async)``. Only indexes 0 and 1 mean the same everywhere.
+    ``list()`` copies atomically; Django replaces, never mutates, on cleanup.
     """
     entries = []
     for entry in list(signal.receivers):
         (receiver_key, sender_key), ref = entry[0], entry[1]
         # type(), not isinstance(): a strong receiver is any object, __class__ included.
         weak = issubclass(type(ref), weakref.ReferenceType)
-        sender, sender_alive, stored_is_async = _UNKNOWN, True, None
-        if len(entry) == 3:
-            stored_is_async = entry[2]
-        elif len(entry) >= 4:
+        sender, sender_alive = _UNKNOWN, True
+        if RECEIVERS_HOLD_SENDER_REF:
             sender_ref, stored_is_async = entry[2], entry[3]
             if sender_ref is not None:
                 sender = sender_ref()
                 sender_alive = sender is not None
+        else:
+            stored_is_async = entry[2]
         entries.append(
             _Entry(
                 receiver_key,
@@ -601,9 +602,7 @@ class _Reader:
             is_async = False
             uid = None if _looks_like_id(entry.receiver_key) else entry.receiver_key
         else:
-            is_async = (
-                entry.stored_is_async if entry.stored_is_async is not None else _is_async(target)
-            )
+            is_async = entry.stored_is_async
             uid = _dispatch_uid(entry.receiver_key, target)
         flags: tuple[str, ...] = ()
         if entry.sender_key == NONE_ID:
@@ -652,7 +651,7 @@ class _Reader:
         return self._app_labels[module]
 
     def _find_sender(self, sender_key: Hashable, module_name: str | None) -> object:
-        """The sender of a Django 4.2 / 5.x entry, which keeps only ``id(sender)``.
+        """The sender of a Django 5.2 entry, which keeps only ``id(sender)``.
 
         Candidates: every model class (abstract, proxy, swapped and auto-created included,
         found through ``Model.__subclasses__()``, not a heap scan), every app config (the

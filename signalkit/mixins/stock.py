@@ -108,7 +108,6 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, ClassVar, Self, TypeVar
 
-import django
 from django.apps import AppConfig, apps
 from django.core.checks import CheckMessage
 from django.core.checks import Error as CheckError
@@ -213,12 +212,10 @@ def non_negative_stock_constraint(
     name: str | None = None,
     violation_error_message: str | None = None,
 ) -> models.CheckConstraint:
-    """A ``CheckConstraint`` that keeps ``field_name`` at zero or above, on every Django.
+    """A ``CheckConstraint`` that keeps ``field_name`` at zero or above.
 
-    Django 4.2 spells the condition ``check=``, 5.1+ ``condition=`` (and 6.0 removed
-    ``check=``), so a constraint written literally in a model or a migration works on only
-    one side. The default name, ``<app_label>_<model>_<field>_non_negative``, is filled in
-    by Django for the model's ``Meta.constraints``; a migration needs it spelled out::
+    The default name, ``<app_label>_<model>_<field>_non_negative``, is filled in by Django
+    for the model's ``Meta.constraints``; a migration needs it spelled out::
 
         class Meta:
             constraints = [non_negative_stock_constraint("stock")]
@@ -237,8 +234,7 @@ def non_negative_stock_constraint(
     }
     if violation_error_message is not None:
         options["violation_error_message"] = violation_error_message
-    options["condition" if django.VERSION >= (5, 1) else "check"] = condition
-    return models.CheckConstraint(**options)
+    return models.CheckConstraint(condition=condition, **options)
 
 
 # --- configuration ----------------------------------------------------------------------------
