@@ -19,6 +19,7 @@ _EXPORTS = {
     "StockMovementManager": "signalkit.mixins.stock",
     "StockMovementQuerySet": "signalkit.mixins.stock",
     "InsufficientStock": "signalkit.mixins.stock",
+    "ProfileSerializationFailure": "signalkit.mixins.profiles",
     "UntrackedStockChange": "signalkit.mixins.stock",
     "non_negative_stock_constraint": "signalkit.mixins.stock",
 }
@@ -28,6 +29,7 @@ __all__ = [
     "BackfillProfiles",
     "ConcurrentStockChange",
     "InsufficientStock",
+    "ProfileSerializationFailure",
     "StockMovementManager",
     "StockMovementMixin",
     "StockMovementQuerySet",
@@ -36,7 +38,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from signalkit.mixins.profiles import AutoProfileMixin, BackfillProfiles
+    from signalkit.mixins.profiles import (
+        AutoProfileMixin,
+        BackfillProfiles,
+        ProfileSerializationFailure,
+    )
     from signalkit.mixins.stock import (
         ConcurrentStockChange,
         InsufficientStock,
