@@ -36,6 +36,9 @@ myst_heading_anchors = 3
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 autodoc_default_options = {"members": True}
+# Overrides of Django methods without a docstring of their own stay out: the class docstring
+# says what they change, and Django's text would describe the method signalkit replaced.
+autodoc_inherit_docstrings = False
 
 html_theme = "furo"
 html_title = f"signalkit {release}"
