@@ -14,8 +14,18 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ["tests", "example_project", "benchmarks", "manage.py", "pyproject.toml"]
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3")
+# docs/, README.md and CHANGELOG.md: tests/test_docs.py checks them against the wheel's code.
+COPIED = [
+    "tests",
+    "example_project",
+    "benchmarks",
+    "manage.py",
+    "pyproject.toml",
+    "docs",
+    "README.md",
+    "CHANGELOG.md",
+]
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3", "_build")
 
 
 def main(destination: str) -> None:
