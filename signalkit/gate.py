@@ -47,6 +47,8 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.dispatch import Signal
 from django.dispatch.dispatcher import _make_id  # type: ignore[attr-defined]
 
+from signalkit._compat import ASYNC_RECEIVERS_SHARE_CONTEXT, run_parallel
+
 T = TypeVar("T")
 Scope = Literal["global", "context"]
 SendMethod = Literal["send", "send_robust", "asend", "asend_robust"]
@@ -550,7 +552,7 @@ def _dispatch(
     if async_receivers:
 
         async def gather() -> Sequence[Any]:
-            return await asyncio.gather(
+            return await run_parallel(
                 *(_acall(signal, r, sender, named, robust) for r in async_receivers)
             )
 
@@ -570,11 +572,16 @@ async def _adispatch(
     def sync_send() -> list[tuple[Any, Any]]:
         return [(r, _call(signal, r, sender, named, robust)) for r in sync_receivers]
 
+    coroutines = (_acall(signal, r, sender, named, robust) for r in async_receivers)
     responses: list[tuple[Any, Any]]
-    responses, async_responses = await asyncio.gather(
-        sync_to_async(sync_send)() if sync_receivers else _nothing(),
-        asyncio.gather(*(_acall(signal, r, sender, named, robust) for r in async_receivers)),
-    )
+    if ASYNC_RECEIVERS_SHARE_CONTEXT:  # the sync receivers first, then the async ones
+        responses = await sync_to_async(sync_send)() if sync_receivers else []
+        async_responses = await run_parallel(*coroutines)
+    else:
+        responses, async_responses = await asyncio.gather(
+            sync_to_async(sync_send)() if sync_receivers else _nothing(),
+            run_parallel(*coroutines),
+        )
     responses.extend(zip(async_receivers, async_responses, strict=True))
     return responses
 

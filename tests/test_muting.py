@@ -5,10 +5,12 @@ import gc
 import threading
 import unittest
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from typing import Any
 
 import pytest
-from asgiref.sync import iscoroutinefunction
+from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models.signals import ModelSignal, post_save, pre_delete
@@ -748,3 +750,34 @@ def test_a_single_receiver_is_refused_with_the_fix() -> None:
 def test_a_list_of_signals_passed_positionally_is_refused_with_the_fix() -> None:
     with pytest.raises(TypeError, match=r"pass the signals as separate arguments"):
         muted_signals([post_save, pre_delete])  # type: ignore[arg-type]
+
+
+PROBE: ContextVar[str | None] = ContextVar("signalkit_test_probe", default=None)
+
+
+async def set_probe(sender: object, **kwargs: Any) -> None:
+    PROBE.set("set by a receiver")
+
+
+async def leave_probe(sender: object, **kwargs: Any) -> None:
+    pass
+
+
+@pytest.mark.parametrize("robust", [False, True], ids=["asend", "asend_robust"])
+def test_a_partly_muted_asend_hands_context_changes_back_as_djangos_asend_does(
+    robust: bool,
+) -> None:
+    signal = Signal()
+    signal.connect(set_probe)
+    signal.connect(leave_probe)
+
+    async def send(muting: AbstractContextManager[object]) -> str | None:
+        PROBE.set(None)
+        with muting:
+            await (signal.asend_robust if robust else signal.asend)(sender=None)
+        return PROBE.get()
+
+    django_s = async_to_sync(send)(nullcontext())
+    partly_muted = async_to_sync(send)(muted_signals(receivers=[leave_probe]))
+
+    assert partly_muted == django_s  # "set by a receiver" on Django 6.1+, None before

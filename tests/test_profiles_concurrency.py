@@ -1,6 +1,6 @@
 """Profile creation under concurrent writers, at each isolation level.
 
-The contract (README "Profiles", ``signalkit.mixins.profiles``): a call that loses the race
+The contract (docs/profiles.md, ``signalkit.mixins.profiles``): a call that loses the race
 to create a user's profile returns the winner's profile, except inside ``atomic()`` at
 REPEATABLE READ or SERIALIZABLE on PostgreSQL, whose snapshot cannot see the winner's row:
 there it raises ``ProfileSerializationFailure`` (an ``OperationalError``: retry the

@@ -3,10 +3,11 @@
 The start is kept in a ``ContextVar``, so concurrent requests (threads, asyncio tasks)
 never see each other's. signalkit imports this module at start-up.
 
-Works under WSGI (``runserver``, the test client) and under ASGI on Django 4.2. Under ASGI
-on Django 5.0+, ``Signal.asend()`` runs the receivers in a child task whose context is a
-copy, so the start set by request_started is gone when request_finished arrives: nothing
-is logged then (never a wrong duration). Timing ASGI requests needs a middleware.
+Works under WSGI (``runserver``, the test client) on every Django, and under ASGI on
+Django 6.1+, where ``Signal.asend()`` hands the context changes of its receivers back to the
+caller. Under ASGI on Django 5.2 and 6.0 ``asend()`` runs the receivers in a child task whose
+context is a copy, so the start set by request_started is gone when request_finished
+arrives: nothing is logged then (never a wrong duration); a middleware would time them.
 """
 
 from __future__ import annotations
