@@ -186,9 +186,13 @@ MODULE_NONE = ModuleNone()
 
 
 class CodelessCall:
-    """A callable whose ``__call__`` is a builtin: there is no ``__code__`` to read."""
+    """A callable whose ``__call__`` is a builtin: there is no ``__code__`` to read.
 
-    __call__ = print
+    ``dict`` accepts any keyword arguments and has no signature on any Python (``print``
+    has one from Python 3.13 on, without ``**kwargs``: a real problem for a receiver).
+    """
+
+    __call__ = dict
 
 
 CODELESS_CALL = CodelessCall()
