@@ -41,6 +41,8 @@ def asgi_request(path: str) -> None:
     async_to_sync(handle)()
 
 
+# django_db: request_finished runs close_old_connections, which may touch the connection.
+@pytest.mark.django_db
 @pytest.mark.skipif(django.VERSION < (6, 1), reason="Django 6.1 shares the receivers' context")
 def test_an_asgi_request_logs_its_duration_on_django_6_1(
     caplog: pytest.LogCaptureFixture,
@@ -52,6 +54,7 @@ def test_an_asgi_request_logs_its_duration_on_django_6_1(
     assert record.getMessage().startswith("GET /asgi/ took ")
 
 
+@pytest.mark.django_db
 @pytest.mark.skipif(django.VERSION >= (6, 1), reason="Django 6.1 shares the receivers' context")
 def test_an_asgi_request_logs_nothing_before_django_6_1(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="example_project.monitoring"):
