@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -55,6 +55,11 @@ ORDERS = [
 
 class Command(BaseCommand):
     help = "Migrate, load the demo shop's sample data and create a superuser (idempotent)."
+    # The system checks run in handle(), once the database answered: on Django 6.1 they
+    # connect to every database (MySQL's field checks ask the server for its version), so
+    # an unreachable server would otherwise end in a traceback before the command's own
+    # one-line message.
+    requires_system_checks: ClassVar[list[str]] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--username", default="admin", help="Superuser name (admin).")
@@ -74,6 +79,7 @@ class Command(BaseCommand):
         if not password:
             raise CommandError("--password '' is empty: the admin login needs a password.")
         connect(using)
+        self.check()
         refuse_a_user_that_is_not_a_superuser(using, username)
 
         self.stdout.write(f"Migrating the {using!r} database...")
