@@ -98,28 +98,6 @@ def infrastructure_signals() -> frozenset[Signal]:
     )
 
 
-def signal_names() -> dict[Signal, str]:
-    """The dotted path of every signal signalkit knows, by signal (empty before the app
-    registry is ready): for messages."""
-    from django.core.exceptions import AppRegistryNotReady
-
-    from signalkit.discovery import catalogue
-
-    try:
-        known = catalogue()
-    except AppRegistryNotReady:  # too early to look: reprs will do
-        return {}
-    return {signal: path for path, signal in known.items()}
-
-
-def signal_name(signal: Signal, names: dict[Signal, str] | None = None) -> str:
-    """A signal's dotted path when signalkit knows it (``django.db.models.signals.post_save``),
-    else its ``repr()``. ``names``: :func:`signal_names`, when naming many."""
-    if names is None:
-        names = signal_names()
-    return names.get(signal) or repr(signal)
-
-
 class HeldReceiver:
     """A receiver named in ``muted_signals(receivers=...)``, without keeping it alive.
 
@@ -240,8 +218,7 @@ def activate(rule: Rule, scope: Scope) -> None:
             _every_rules += 1
             _update_class_gates()
         for signal in rule.signals:
-            counts[signal] = counts.get(signal, 0) + 1
-            _route(signal)
+            _count(counts, signal, +1)
 
 
 def deactivate(rule: Rule, scope: Scope) -> None:
@@ -260,12 +237,7 @@ def deactivate(rule: Rule, scope: Scope) -> None:
             _every_rules -= 1
             _update_class_gates()
         for signal in rule.signals:
-            count = counts[signal] - 1
-            if count:
-                counts[signal] = count
-            else:
-                del counts[signal]
-            _route(signal)
+            _count(counts, signal, -1)
 
 
 def add_recorder(recorder: Recorder) -> None:
@@ -278,8 +250,7 @@ def add_recorder(recorder: Recorder) -> None:
             for signal in tuple(_originals):  # muted whole, they must now record: gate them
                 _route(signal)
         for signal in recorder.signals:
-            _recorded[signal] = _recorded.get(signal, 0) + 1
-            _route(signal)
+            _count(_recorded, signal, +1)
 
 
 def remove_recorder(recorder: Recorder) -> None:
@@ -292,12 +263,7 @@ def remove_recorder(recorder: Recorder) -> None:
             for signal in tuple(_originals):
                 _route(signal)
         for signal in recorder.signals:
-            count = _recorded[signal] - 1
-            if count:
-                _recorded[signal] = count
-            else:
-                del _recorded[signal]
-            _route(signal)
+            _count(_recorded, signal, -1)
 
 
 def is_installed() -> bool:
@@ -317,6 +283,17 @@ def _without(items: tuple[T, ...], item: T) -> tuple[T, ...]:
         if candidate is item:
             return items[:index] + items[index + 1 :]
     return items
+
+
+def _count(counts: dict[Signal, int], signal: Signal, step: int) -> None:
+    # Caller holds _lock. Count one more (or one fewer) reason to gate ``signal``, then
+    # give it the class its reasons call for.
+    count = counts.get(signal, 0) + step
+    if count:
+        counts[signal] = count
+    else:
+        del counts[signal]
+    _route(signal)
 
 
 def _update_class_gates() -> None:
@@ -340,7 +317,7 @@ def _route(signal: Signal) -> None:
         return
     if original is None:
         original = type(signal)
-    gated, silenced = _classes.get(original) or _classes_for(original)
+    gated, silenced = _classes_for(original)
     if whole and signal not in _recorded and not _every_recorders:
         gated = silenced
     if type(signal) is not gated:

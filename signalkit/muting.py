@@ -28,7 +28,7 @@ from asgiref.sync import iscoroutinefunction
 from django.apps import apps
 from django.dispatch import Signal
 
-from signalkit import gate
+from signalkit import gate, presentation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -419,7 +419,7 @@ def _signal_list(values: object, argument: str) -> tuple[Signal, ...]:
             f"{values!r}: pass the signal itself, e.g. {argument}=[post_save]."
         )
     if isinstance(values, Signal):
-        name = gate.signal_name(values)
+        name = presentation.signal_name(values)
         short = "signal" if name.startswith("<") else name.rpartition(".")[2]
         raise TypeError(
             f"muted_signals({argument}=...) takes a list of Signal objects, not one signal "

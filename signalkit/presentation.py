@@ -20,6 +20,8 @@ from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from django.dispatch import Signal
+
     from signalkit.registry import ReceiverInfo, Registry
 
 __all__ = [
@@ -33,6 +35,8 @@ __all__ = [
     "readable_path",
     "relative_path",
     "safe_repr",
+    "signal_name",
+    "signal_names",
 ]
 
 logger = logging.getLogger("signalkit")
@@ -156,3 +160,25 @@ def readable_path(path: str) -> str:
 def count(number: int, noun: str) -> str:
     """``count(1, "receiver")`` is ``'1 receiver'``; ``count(2, ...)``: ``'2 receivers'``."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def signal_names() -> dict[Signal, str]:
+    """The dotted path of every signal signalkit knows, by signal (empty before the app
+    registry is ready): for messages."""
+    from django.core.exceptions import AppRegistryNotReady
+
+    from signalkit.discovery import catalogue
+
+    try:
+        known = catalogue()
+    except AppRegistryNotReady:  # too early to look: reprs will do
+        return {}
+    return {signal: path for path, signal in known.items()}
+
+
+def signal_name(signal: Signal, names: dict[Signal, str] | None = None) -> str:
+    """A signal's dotted path when signalkit knows it (``django.db.models.signals.post_save``),
+    else its ``repr()``. ``names``: :func:`signal_names`, when naming many."""
+    if names is None:
+        names = signal_names()
+    return names.get(signal) or repr(signal)

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
-from signalkit import gate
+from signalkit import gate, presentation
 
 _NO_SENDER = object()
 
@@ -59,7 +59,7 @@ class SignalCall:
         )
 
     def __str__(self) -> str:
-        return self._format(gate.signal_name(self.signal))
+        return self._format(presentation.signal_name(self.signal))
 
     def _format(self, name: str) -> str:
         arguments = [f"sender={self.sender!r}"]
@@ -125,21 +125,22 @@ class SignalRecorder:
         if not isinstance(signal, Signal):
             raise TypeError(f"Expected a Signal, not {signal!r}.")
         if not self.wants(signal):
-            names = gate.signal_names()
-            watched = ", ".join(sorted(gate.signal_name(s, names) for s in self.signals))
+            names = presentation.signal_names()
+            watched = ", ".join(sorted(presentation.signal_name(s, names) for s in self.signals))
             raise ValueError(
-                f"{gate.signal_name(signal, names)} is not recorded here "
+                f"{presentation.signal_name(signal, names)} is not recorded here "
                 f"(record_signals({watched})); add it to record_signals(...)."
             )
 
     def _message(self, signal: Signal, match: dict[str, Any], outcome: str) -> str:
-        names = gate.signal_names()  # looked up once for every line of the message
+        names = presentation.signal_names()  # looked up once for every line of the message
         wanted = ", ".join(f"{key}={value!r}" for key, value in match.items())
-        lines = [f"{gate.signal_name(signal, names)}({wanted}) {outcome}."]
+        lines = [f"{presentation.signal_name(signal, names)}({wanted}) {outcome}."]
         if self.calls:
-            lines.append(f"Recorded {_plural(len(self.calls), 'send')}:")
+            lines.append(f"Recorded {presentation.count(len(self.calls), 'send')}:")
             lines.extend(
-                f"  {call._format(gate.signal_name(call.signal, names))}" for call in self.calls
+                f"  {call._format(presentation.signal_name(call.signal, names))}"
+                for call in self.calls
             )
         else:
             lines.append("Nothing was recorded.")
@@ -203,8 +204,4 @@ def check_count(count: object, function: str) -> None:
 
 
 def _times(count: int) -> str:
-    return _plural(count, "time")
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+    return presentation.count(count, "time")
