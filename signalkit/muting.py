@@ -114,14 +114,11 @@ class muted_signals:
         if except_ is None and senders is None and receivers is None:
             # The usual mute, "these signals, entirely": its rule is shared by every mute
             # of the same signals (a rule is immutable; the gate counts activations).
-            rule = _PLAIN_RULES.get(signals)
-            if rule is None:
-                rule = _plain_rule(signals, every)
+            rule = _plain_rule(signals, every)
             self._signals = rule.signals
             self._rule = rule
         else:
-            named = frozenset(signals)
-            self._signals = named - {ALL} if every and signals else named  # type: ignore[assignment]
+            self._signals = frozenset(signals) - {ALL}  # type: ignore[assignment]
             self._options(except_, senders, receivers)
             # Built once: every activation of this object silences the same sends. Labels
             # are resolved when a mute starts (the app registry may not be ready before).
@@ -454,8 +451,11 @@ _PLAIN_RULES: dict[tuple[Signal | _All, ...], gate.Rule] = {}
 
 
 def _plain_rule(signals: tuple[Signal | _All, ...], every: bool) -> gate.Rule:
-    named = frozenset(signals)
-    rule = gate.Rule(named - {ALL} if every and signals else named, every)  # type: ignore[arg-type]
+    """The shared rule of "these signals, entirely" (built on first use)."""
+    rule = _PLAIN_RULES.get(signals)
+    if rule is not None:
+        return rule
+    rule = gate.Rule(frozenset(signals) - {ALL}, every)  # type: ignore[arg-type]
     if len(_PLAIN_RULES) >= 64:
         _PLAIN_RULES.clear()  # signals made in tests come and go: keep none alive for long
     _PLAIN_RULES[signals] = rule
