@@ -82,6 +82,8 @@ from django.db.models.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from django.db.models.signals import class_prepared, post_save
 from django.utils.deconstruct import deconstructible
 
+from signalkit.mixins._errors import TRANSACTION_CONFLICT, driver_code
+
 logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
@@ -640,12 +642,7 @@ def _write(model: type[models.Model], db: str, write: Callable[[], object]) -> N
 def _is_transaction_conflict(error: OperationalError) -> bool:
     """A deadlock or serialization failure: PostgreSQL's SQLSTATE 40P01 / 40001 (psycopg 3
     ``sqlstate``, psycopg2 ``pgcode``), MariaDB/MySQL's error 1213."""
-    cause = error.__cause__
-    code = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if code in ("40001", "40P01"):
-        return True
-    args: tuple[object, ...] = getattr(cause, "args", ())
-    return args[:1] == (1213,)
+    return driver_code(error) in TRANSACTION_CONFLICT
 
 
 # --- connecting the receivers -------------------------------------------------------------

@@ -127,6 +127,8 @@ from django.db.models import F, Q
 from django.db.models.signals import class_prepared, post_delete, pre_delete, pre_save
 from django.db.transaction import TransactionManagementError
 
+from signalkit.mixins._errors import UNIQUE_VIOLATION, driver_code
+
 _M = TypeVar("_M", bound=models.Model)
 _T = TypeVar("_T")
 
@@ -555,14 +557,10 @@ class _Save:
 def _duplicate_key(error: IntegrityError) -> bool:
     """Whether the database refused a row because a unique key of it is taken (as told
     by PostgreSQL's SQLSTATE, MySQL's error number or SQLite's message)."""
-    cause = error.__cause__
-    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
-    if sqlstate is not None:
-        return bool(sqlstate == "23505")  # unique_violation
-    args = getattr(cause, "args", ())
-    if args and args[0] == 1062:  # ER_DUP_ENTRY
-        return True
-    return "UNIQUE constraint failed" in str(cause)
+    code = driver_code(error)
+    if code is not None:
+        return code in UNIQUE_VIOLATION
+    return "UNIQUE constraint failed" in str(error.__cause__)
 
 
 # The save in progress in this thread or task (saves nest: a receiver may save another row).
