@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from collections.abc import Iterator
 from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
@@ -214,16 +215,9 @@ def add_signal(path: str, signal: Signal) -> None:
 
 def _collect(paths: dict[Signal, str], module_name: str) -> None:
     namespace = module_namespace(sys.modules.get(module_name))
-    if namespace is None:
-        return
-    for attribute, value in list(namespace.items()):
-        # type() and not isinstance(): isinstance() asks a lazy object for its __class__,
-        # which evaluates it (django.contrib.staticfiles.storage.staticfiles_storage).
-        if not issubclass(type(value), Signal) or type(attribute) is not str:
-            continue
-        known = paths.get(value)
-        if known is None or _defines_instead(module_name, attribute, known):
-            paths[value] = f"{module_name}.{attribute}"
+    if namespace is not None:
+        for attribute, signal in _signals_in(namespace):
+            _place(paths, signal, module_name, attribute)
 
 
 def _collect_imported(paths: dict[Signal, str]) -> None:
@@ -239,17 +233,28 @@ def _collect_imported(paths: dict[Signal, str]) -> None:
         if namespace is None or type(module_name) is not str:
             continue
         # Most modules hold no signal: look at the values alone before pairing names.
-        if not [value for value in list(namespace.values()) if issubclass(type(value), Signal)]:
+        if not any(issubclass(type(value), Signal) for value in list(namespace.values())):
             continue
-        for attribute, value in list(namespace.items()):
-            if not issubclass(type(value), Signal) or type(attribute) is not str:
-                continue
-            if value in paths:
-                continue
-            known = found.get(value)
-            if known is None or _defines_instead(module_name, attribute, known):
-                found[value] = f"{module_name}.{attribute}"
+        for attribute, signal in _signals_in(namespace):
+            if signal not in paths:
+                _place(found, signal, module_name, attribute)
     paths.update(found)
+
+
+def _signals_in(namespace: dict[str, Any]) -> Iterator[tuple[str, Signal]]:
+    """The module-level signals of a module's globals, as (name, signal)."""
+    for attribute, value in list(namespace.items()):
+        # type() and not isinstance(): isinstance() asks a lazy object for its __class__,
+        # which evaluates it (django.contrib.staticfiles.storage.staticfiles_storage).
+        if issubclass(type(value), Signal) and type(attribute) is str:
+            yield attribute, value
+
+
+def _place(paths: dict[Signal, str], signal: Signal, module_name: str, attribute: str) -> None:
+    """Key ``signal`` by this path unless it is known where its source defines it."""
+    known = paths.get(signal)
+    if known is None or _defines_instead(module_name, attribute, known):
+        paths[signal] = f"{module_name}.{attribute}"
 
 
 def _imported_signal(path: str) -> Signal | None:
