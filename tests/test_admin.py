@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import functools
 import html
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from io import StringIO
@@ -42,11 +40,11 @@ from tests.factories import (
     SuperuserFactory,
     UserFactory,
 )
+from tests.processes import REPO_ROOT, run_python
 from tests.registry_app import hostile
 
 pytestmark = pytest.mark.django_db
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 URL = "/admin/signalkit/receiver/"
 LOGIN_URL = "/admin/login/"
 
@@ -964,16 +962,7 @@ print(admin.site.is_registered(Receiver), url)
 
 
 def test_signalkit_admin_false_keeps_the_page_off_the_admin_site() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    completed = subprocess.run(
-        [sys.executable, "-c", HIDDEN_PROBE],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    completed = run_python("-c", HIDDEN_PROBE, timeout=60)
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.split() == ["False", "None"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import subprocess
-import sys
 from contextlib import closing
 from io import StringIO
 from pathlib import Path
@@ -20,8 +19,8 @@ from example_project.demo.management.commands import demo
 from example_project.orders.models import Order
 from example_project.products.models import Product, Tag
 from example_project.users.models import Profile
+from tests.processes import run_manage
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO_MODELS = [get_user_model(), Profile, Tag, Product, Order, Post, Comment]
 
 
@@ -174,17 +173,7 @@ def manage(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def manage_url(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["SIGNALKIT_DATABASE_URL"] = url
-    return subprocess.run(
-        [sys.executable, "-W", "error::DeprecationWarning", "manage.py", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_manage(*args, url=url)
 
 
 @pytest.fixture(scope="module")

@@ -2,34 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.core import management
 from django.core.exceptions import ImproperlyConfigured
 
 import manage as manage_py
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.processes import run_manage
 
 
 def manage(*args: str, url: str, settings: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["SIGNALKIT_DATABASE_URL"] = url
-    if settings is not None:
-        env["DJANGO_SETTINGS_MODULE"] = settings
-    return subprocess.run(
-        [sys.executable, "-W", "error::DeprecationWarning", "manage.py", *args],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_manage(*args, url=url, settings=settings)
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from io import StringIO
@@ -19,9 +17,9 @@ from django.db.models.signals import post_save
 
 from signalkit.registry import ReceiverInfo, snapshot
 from tests.conftest import DEAD_RECEIVER_UID
+from tests.processes import REPO_ROOT, run_manage
 from tests.registry_app import hostile
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 ANSI = "\x1b["
 # The receiver signalkit's AutoProfileMixin connects for users.Profile, as listed.
 PROFILE_RECEIVER = (
@@ -307,16 +305,7 @@ def test_one_unknown_value_among_valid_ones_fails() -> None:
 
 
 def test_manage_py_with_an_unknown_app_exits_1_with_a_message_and_no_traceback() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    result = subprocess.run(
-        [sys.executable, "manage.py", "listsignals", "--app", "nope"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_manage("listsignals", "--app", "nope")
 
     assert result.returncode == 1
     assert "Unknown app label 'nope'" in result.stderr

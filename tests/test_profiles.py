@@ -7,10 +7,7 @@ multiple databases are in ``tests/profiles_swapped_app`` (see ``test_profiles_sw
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from io import StringIO
 from pathlib import Path
@@ -37,11 +34,11 @@ from signalkit.mixins import profiles as profiles_module
 from signalkit.mixins.profiles import MAX_BATCH_SIZE
 from signalkit.registry import ReceiverInfo, snapshot
 from tests.factories import ProfileFactory, UserFactory, UserWithoutProfileFactory
+from tests.processes import run_manage
 from tests.registry_app.models import StaffUser
 
 pytestmark = pytest.mark.django_db
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 RECEIVER_PATH = "example_project.users.models.Profile.auto_create_receiver"
 UID = "signalkit.AutoProfileMixin:users.profile"
 
@@ -614,25 +611,8 @@ def test_manage_py_with_a_bad_option_exits_1_with_one_line_and_touches_no_databa
     tmp_path: Path, args: tuple[str, str]
 ) -> None:
     database = tmp_path / "db.sqlite3"
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["SIGNALKIT_DATABASE_URL"] = f"sqlite:///{database}"
 
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-W",
-            "error::DeprecationWarning",
-            "manage.py",
-            "backfill_profiles",
-            *args,
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_manage("backfill_profiles", *args, url=f"sqlite:///{database}")
 
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr.startswith(f"CommandError: {args[0]} {args[1]!r}")
