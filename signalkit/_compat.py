@@ -1,4 +1,5 @@
-"""Every branch on the Django version (5.2, 6.0, 6.1), and nothing else.
+"""Every branch on the Django version (5.2, 6.0, 6.1), and the private names of Django's
+dispatcher that signalkit reads: the one module to change when Django changes them.
 
 The rest of signalkit imports these names and reads as if there were one Django.
 """
@@ -6,26 +7,70 @@ The rest of signalkit imports these names and reads as if there were one Django.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Any
 
 import django
+from asgiref.sync import sync_to_async
+from django.dispatch import Signal, dispatcher
 
 #: Django 6.0 keeps a weak reference to the sender in each ``Signal.receivers`` entry,
 #: ``(lookup_key, receiver_ref, sender_ref, is_async)``; 5.2 keeps only ``id(sender)`` in
-#: the lookup key: ``(lookup_key, receiver_ref, is_async)``.
-RECEIVERS_HOLD_SENDER_REF = django.VERSION >= (6, 0)
+#: the lookup key: ``(lookup_key, receiver_ref, is_async)``. Only indexes 0 and 1 mean the
+#: same everywhere; these say where the rest is (``None``: not kept).
+RECEIVER_SENDER_REF_INDEX: int | None = 2 if django.VERSION >= (6, 0) else None
+RECEIVER_IS_ASYNC_INDEX = 3 if django.VERSION >= (6, 0) else 2
 
 #: Django 6.1 runs ``asend()``'s sync receivers first, then the async ones in one shared
 #: context whose changes reach the caller (``_run_parallel``); 5.2 and 6.0 run both groups
 #: at once under ``asyncio.gather`` (each in a copied context, changes lost).
 ASYNC_RECEIVERS_SHARE_CONTEXT = django.VERSION >= (6, 1)
 
+#: The key of "any sender" (``sender=None``) in a ``Signal.receivers`` lookup key.
+ANY_SENDER_KEY: Hashable = dispatcher.NONE_ID
+
+
+def receiver_key(receiver: object) -> Hashable:
+    """Django's key for a receiver connected without ``dispatch_uid`` (``id()`` based)."""
+    key: Hashable = dispatcher._make_id(receiver)  # type: ignore[attr-defined]
+    return key
+
+
+def live_receivers(signal: Signal, sender: object) -> tuple[list[Any], list[Any]]:
+    """(sync receivers, async receivers) that a send from ``sender`` would call now."""
+    sync_receivers, async_receivers = signal._live_receivers(sender)
+    return list(sync_receivers), list(async_receivers)
+
+
+def log_robust_failure(signal: Signal, receiver: object, error: Exception) -> None:
+    """Log a receiver's exception the way ``send_robust()`` does (on ``django.dispatch``)."""
+    signal._log_robust_failure(receiver, error)  # type: ignore[attr-defined]
+
 
 async def run_parallel(*coroutines: Awaitable[Any]) -> list[Any]:
     """Run receiver coroutines concurrently the way this Django's dispatcher does."""
     if ASYNC_RECEIVERS_SHARE_CONTEXT:
-        from django.dispatch.dispatcher import _run_parallel  # type: ignore[attr-defined]
-
-        return list(await _run_parallel(*coroutines))
+        return list(await dispatcher._run_parallel(*coroutines))  # type: ignore[attr-defined]
     return list(await asyncio.gather(*coroutines))
+
+
+async def run_asend(
+    sync_send: Callable[[], list[Any]] | None, coroutines: Sequence[Awaitable[Any]]
+) -> tuple[list[Any], list[Any]]:
+    """Run ``asend()``'s two groups in this Django's order: (sync results, async results).
+
+    ``sync_send`` calls the sync receivers, in a thread (``sync_to_async``); None when there
+    are none to call. ``coroutines`` are the async receivers' calls.
+    """
+    if ASYNC_RECEIVERS_SHARE_CONTEXT:  # the sync receivers first, then the async ones
+        sync_results = await sync_to_async(sync_send)() if sync_send is not None else []
+        return sync_results, await run_parallel(*coroutines)
+    sync_results, async_results = await asyncio.gather(
+        sync_to_async(sync_send)() if sync_send is not None else _no_results(),
+        run_parallel(*coroutines),
+    )
+    return sync_results, async_results
+
+
+async def _no_results() -> list[Any]:
+    return []

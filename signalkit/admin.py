@@ -57,9 +57,6 @@ SEARCH = "q"
 SEARCH_MAX_LENGTH = 200
 # How much of a rejected value a message quotes.
 QUOTED_LENGTH = 60
-NO_APP = "-"  # the app filter's value for receivers outside every installed app
-# Model sender flags that mean the receiver never runs (the others only describe).
-BAD_SENDER_FLAGS = frozenset({"abstract", "swapped"})
 
 
 if TYPE_CHECKING:
@@ -309,7 +306,7 @@ def _row(
     with_problem: set[int],
     readable: Callable[[str], str],
 ) -> Row:
-    if receiver.kind in {"function", "lambda", "dead"}:
+    if presentation.names_itself(receiver):
         detail = ""
     elif receiver.path.endswith(f".{receiver.name}"):
         detail = receiver.kind
@@ -321,16 +318,18 @@ def _row(
         source = breakable(f"{readable(receiver.file)}:{receiver.line}")
         source_title = f"{receiver.file}:{receiver.line}"
     else:
-        source_title = "no Python source"
+        source_title = presentation.NO_SOURCE
         source = breakable(source_title)
     return Row(
         receiver=receiver,
         path=breakable(receiver.path),
         detail=detail,
-        app=receiver.app or NO_APP,
+        app=presentation.app_label(receiver),
         sender=receiver.sender_label,
         sender_html=breakable(receiver.sender_label),
-        sender_flags=[(flag, flag in BAD_SENDER_FLAGS) for flag in receiver.sender_flags],
+        sender_flags=[
+            (flag, flag in presentation.BAD_SENDER_FLAGS) for flag in receiver.sender_flags
+        ],
         flags=[(breakable(flag), False) for flag in presentation.informational_flags(receiver)]
         + [(flag, True) for flag in presentation.problem_flags(receiver, duplicated)],
         source=source,
@@ -343,9 +342,9 @@ def _row(
 
 
 def _specs(rows: list[Row]) -> list[_Spec]:
-    apps = sorted({row.app for row in rows} - {NO_APP})
-    if any(row.app == NO_APP for row in rows):
-        apps.append(NO_APP)
+    apps = sorted({row.app for row in rows} - {presentation.NO_APP})
+    if any(row.app == presentation.NO_APP for row in rows):
+        apps.append(presentation.NO_APP)
     signals = list(dict.fromkeys(row.receiver.signal_path for row in rows))
     names = Counter(path.rpartition(".")[2] for path in signals)
     senders = sorted({row.sender for row in rows}, key=lambda label: (label != "any", label))
@@ -353,7 +352,7 @@ def _specs(rows: list[Row]) -> list[_Spec]:
         _Spec(
             "app",
             "app",
-            [(label, "(no app)" if label == NO_APP else label) for label in apps],
+            [(label, "(no app)" if label == presentation.NO_APP else label) for label in apps],
             lambda row, value: row.app == value,
         ),
         _Spec(
@@ -417,7 +416,7 @@ def _search(value: str) -> tuple[str, str | None]:
 
 def _unknown(spec: _Spec, value: str) -> str:
     choices = _listing(
-        f"{value} (no app)" if value == NO_APP else value for value, _ in spec.values
+        f"{value} (no app)" if value == presentation.NO_APP else value for value, _ in spec.values
     )
     return (
         f"Unknown {spec.title} {_quoted(value)} in the {spec.parameter!r} filter; it is "

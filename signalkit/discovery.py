@@ -10,7 +10,9 @@ imported module without evaluating anything (no attribute access, no ``isinstanc
 from __future__ import annotations
 
 import ast
+import inspect
 import sys
+import types
 from collections.abc import Iterator
 from importlib import import_module
 from importlib.util import find_spec
@@ -22,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.dispatch import Signal
 
 from signalkit.conf import conf
+from signalkit.presentation import safe_repr
 
 
 class AutodiscoveryError(ImproperlyConfigured):
@@ -42,7 +45,7 @@ DJANGO_SIGNAL_MODULES = (
     "django.utils.autoreload",
 )
 
-# Signals made known by signalkit.registry.register_signal(), by dotted path.
+# Signals made known by register_signal(), by dotted path.
 _registered: dict[str, Signal] = {}
 
 
@@ -205,12 +208,48 @@ def catalogue() -> dict[str, Signal]:
     return {path: signal for signal, path in paths.items()}
 
 
-def add_signal(path: str, signal: Signal) -> None:
-    """Make ``signal`` known under ``path`` (see ``signalkit.registry.register_signal``)."""
-    known = _registered.get(path)
+def register_signal(signal: Signal, name: str | None = None) -> Signal:
+    """Make a custom signal known to the inspector, under the dotted path ``name``.
+
+    Signals held by a module-level variable of an imported module are found without this:
+    it is for the others (a signal kept in a class or a registry of your own). ``name``
+    defaults to the caller's module plus the variable holding the signal there. Returns
+    the signal::
+
+        order_paid = register_signal(Signal())  # listed as "myapp.events.order_paid"
+    """
+    if not issubclass(type(signal), Signal):
+        raise TypeError(
+            f"register_signal() takes a django.dispatch.Signal, not {safe_repr(signal)}."
+        )
+    if name is None:
+        name = _name_in_caller(signal, sys._getframe(1))
+    elif "." not in name or not all(part.isidentifier() for part in name.split(".")):
+        raise ValueError(
+            f"register_signal() needs a dotted path such as 'myapp.events.order_paid' as "
+            f"name, not {name!r}."
+        )
+    known = _registered.get(name)
     if known is not None and known is not signal:
-        raise ValueError(f"Another signal is already registered as {path!r}.")
-    _registered[path] = signal
+        raise ValueError(f"Another signal is already registered as {name!r}.")
+    _registered[name] = signal
+    return signal
+
+
+def _name_in_caller(signal: Signal, frame: types.FrameType) -> str:
+    module = frame.f_globals.get("__name__", "")
+    for variable, value in frame.f_globals.items():
+        if value is signal:
+            return f"{module}.{variable}"
+    # register_signal(Signal()) on the right of an assignment: the variable isn't bound yet.
+    line = inspect.getframeinfo(frame).code_context or [""]
+    variable = line[0].split("=", 1)[0].strip()
+    if "=" in line[0] and variable.isidentifier():
+        return f"{module}.{variable}"
+    raise ValueError(
+        "register_signal() could not tell the signal's name; pass it, e.g. "
+        "register_signal(signal, name='myapp.events.order_paid')."
+    )
 
 
 def _collect(paths: dict[Signal, str], module_name: str) -> None:

@@ -35,7 +35,6 @@ it without locking (each name once per call, tuples replaced as a whole).
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Sequence
@@ -43,11 +42,16 @@ from contextvars import ContextVar
 from functools import cache
 from typing import Any, Literal, Protocol, TypeVar, cast
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
 from django.dispatch import Signal
-from django.dispatch.dispatcher import _make_id  # type: ignore[attr-defined]
 
-from signalkit._compat import ASYNC_RECEIVERS_SHARE_CONTEXT, run_parallel
+from signalkit._compat import (
+    live_receivers,
+    log_robust_failure,
+    receiver_key,
+    run_asend,
+    run_parallel,
+)
 
 T = TypeVar("T")
 Scope = Literal["global", "context"]
@@ -62,11 +66,6 @@ _DJANGO: dict[str, Callable[..., Any]] = {
 # "every receiver": a marker no receiver key equals
 EVERY = frozenset({object()})
 _NOTHING: frozenset[Hashable] = frozenset()
-
-
-def receiver_key(receiver: object) -> Hashable:
-    """Django's key for a receiver connected without ``dispatch_uid`` (``id()`` based)."""
-    return _make_id(receiver)  # type: ignore[no-any-return]
 
 
 @cache
@@ -482,7 +481,7 @@ _SILENT: dict[str, Callable[..., Any]] = {
 def _live(
     signal: Signal, sender: object, muted: frozenset[Hashable]
 ) -> tuple[list[Any], list[Any]]:
-    sync_receivers, async_receivers = signal._live_receivers(sender)
+    sync_receivers, async_receivers = live_receivers(signal, sender)
     return (
         [r for r in sync_receivers if receiver_key(r) not in muted],
         [r for r in async_receivers if receiver_key(r) not in muted],
@@ -497,7 +496,7 @@ def _call(
     try:
         return receiver(signal=signal, sender=sender, **named)
     except Exception as err:
-        _log_failure(signal, receiver, err)
+        log_robust_failure(signal, receiver, err)
         return err
 
 
@@ -509,12 +508,8 @@ async def _acall(
     try:
         return await receiver(signal=signal, sender=sender, **named)
     except Exception as err:
-        _log_failure(signal, receiver, err)
+        log_robust_failure(signal, receiver, err)
         return err
-
-
-def _log_failure(signal: Signal, receiver: Any, err: Exception) -> None:
-    signal._log_robust_failure(receiver, err)  # type: ignore[attr-defined]
 
 
 def _dispatch(
@@ -549,19 +544,7 @@ async def _adispatch(
     def sync_send() -> list[tuple[Any, Any]]:
         return [(r, _call(signal, r, sender, named, robust)) for r in sync_receivers]
 
-    coroutines = (_acall(signal, r, sender, named, robust) for r in async_receivers)
-    responses: list[tuple[Any, Any]]
-    if ASYNC_RECEIVERS_SHARE_CONTEXT:  # the sync receivers first, then the async ones
-        responses = await sync_to_async(sync_send)() if sync_receivers else []
-        async_responses = await run_parallel(*coroutines)
-    else:
-        responses, async_responses = await asyncio.gather(
-            sync_to_async(sync_send)() if sync_receivers else _nothing(),
-            run_parallel(*coroutines),
-        )
+    coroutines = [_acall(signal, r, sender, named, robust) for r in async_receivers]
+    responses, async_responses = await run_asend(sync_send if sync_receivers else None, coroutines)
     responses.extend(zip(async_receivers, async_responses, strict=True))
     return responses
-
-
-async def _nothing() -> list[tuple[Any, Any]]:
-    return []

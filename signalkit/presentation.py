@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -25,12 +25,16 @@ if TYPE_CHECKING:
     from signalkit.registry import ReceiverInfo, Registry
 
 __all__ = [
+    "BAD_SENDER_FLAGS",
+    "NO_APP",
+    "NO_SOURCE",
+    "app_label",
     "count",
     "duplicated_ids",
     "format_uid",
     "informational_flags",
-    "keep",
     "location",
+    "names_itself",
     "problem_flags",
     "readable_path",
     "relative_path",
@@ -43,30 +47,31 @@ logger = logging.getLogger("signalkit")
 
 # Longest repr shown; a longer one is cut, ending with "…".
 REPR_LIMIT = 200
+#: A model sender's flags that mean the receiver never runs (the others only describe it).
+BAD_SENDER_FLAGS = frozenset({"abstract", "swapped"})
+#: Shown as the app of a receiver defined outside every installed app.
+NO_APP = "-"
+#: Shown as the location of a receiver without Python source (a builtin, a dead reference).
+NO_SOURCE = "no Python source"
+# Receiver kinds whose dotted path alone says what runs; the others are named with it.
+_KINDS_NAMED_BY_PATH = frozenset({"function", "lambda", "dead"})
 _TYPE_QUALNAME = vars(type)["__qualname__"]
-
-
-def keep(
-    registry: Registry, accept: Callable[[ReceiverInfo], bool], *, drop_empty: bool
-) -> Registry:
-    """``registry`` with only the receivers ``accept`` keeps (as ``Registry.filter`` does).
-
-    With ``drop_empty``, signals left without receivers are dropped too.
-    """
-    from signalkit.registry import Registry, SignalInfo
-
-    signals = [
-        SignalInfo(info.path, info.name, info.signal, [r for r in info.receivers if accept(r)])
-        for info in registry.signals
-    ]
-    if drop_empty:
-        signals = [info for info in signals if info.receivers]
-    return Registry(signals, [r for r in registry.pending if accept(r)])
 
 
 def duplicated_ids(registry: Registry) -> set[int]:
     """``id()`` of every receiver in one of ``registry.duplicates()``' groups."""
     return {id(receiver) for group in registry.duplicates() for receiver in group}
+
+
+def names_itself(receiver: ReceiverInfo) -> bool:
+    """Whether the receiver's dotted path says what runs (a function); a method, partial,
+    callable instance, class or builtin is shown with its kind too."""
+    return receiver.kind in _KINDS_NAMED_BY_PATH
+
+
+def app_label(receiver: ReceiverInfo) -> str:
+    """The receiver's app label, or :data:`NO_APP` outside every installed app."""
+    return receiver.app or NO_APP
 
 
 def informational_flags(receiver: ReceiverInfo) -> list[str]:
@@ -131,7 +136,7 @@ def _class_name(value: object) -> str:
 def location(receiver: ReceiverInfo) -> str:
     """``file:line`` of the receiver's source, relative when under the working directory."""
     if not receiver.file:
-        return "no Python source"
+        return NO_SOURCE
     return f"{relative_path(receiver.file)}:{receiver.line}"
 
 

@@ -33,11 +33,14 @@ from asgiref.sync import iscoroutinefunction
 from django.apps import apps
 from django.db import models
 from django.dispatch import Signal
-from django.dispatch.dispatcher import NONE_ID
-from django.dispatch.dispatcher import _make_id as receiver_key  # type: ignore[attr-defined]
 
-from signalkit._compat import RECEIVERS_HOLD_SENDER_REF
-from signalkit.discovery import add_signal, catalogue, module_namespace
+from signalkit._compat import (
+    ANY_SENDER_KEY,
+    RECEIVER_IS_ASYNC_INDEX,
+    RECEIVER_SENDER_REF_INDEX,
+    receiver_key,
+)
+from signalkit.discovery import catalogue, module_namespace, register_signal
 from signalkit.presentation import safe_repr
 
 __all__ = [
@@ -213,15 +216,26 @@ class Registry:
                 senders is None or _receives_from(receiver, senders)
             )
 
-        narrowed = [
-            SignalInfo(info.path, info.name, info.signal, [r for r in info.receivers if keep(r)])
-            for info in signals
+        known = {info.path for info in signals}
+        named = Registry(signals, [r for r in self.pending if r.signal_path in known])
+        return named.select(keep, drop_empty=labels is not None or senders is not None)
+
+    def select(
+        self, accept: Callable[[ReceiverInfo], bool], *, drop_empty: bool = False
+    ) -> Registry:
+        """The receivers (pending ones included) that ``accept`` keeps, under their signals.
+
+        With ``drop_empty``, signals left without receivers are dropped too::
+
+            reg.select(lambda receiver: receiver.is_async, drop_empty=True)
+        """
+        kept = [
+            SignalInfo(info.path, info.name, info.signal, [r for r in info.receivers if accept(r)])
+            for info in self.signals
         ]
-        known = {info.path for info in narrowed}
-        if labels is not None or senders is not None:
-            narrowed = [info for info in narrowed if info.receivers]
-        pending = [r for r in self.pending if r.signal_path in known and keep(r)]
-        return Registry(narrowed, pending)
+        if drop_empty:
+            kept = [info for info in kept if info.receivers]
+        return Registry(kept, [r for r in self.pending if accept(r)])
 
     def duplicates(self) -> list[list[ReceiverInfo]]:
         """Groups of one callable connected to one signal so that a send calls it twice.
@@ -291,47 +305,6 @@ def snapshot() -> Registry:
     return Registry(signals, _pending(reader, paths_by_signal))
 
 
-def register_signal(signal: Signal, name: str | None = None) -> Signal:
-    """Make a custom signal known to the inspector, under the dotted path ``name``.
-
-    Signals held by a module-level variable of an imported module are found without this:
-    it is for the others (a signal kept in a class or a registry of your own). ``name``
-    defaults to the caller's module plus the variable holding the signal there. Returns
-    the signal::
-
-        order_paid = register_signal(Signal())  # listed as "myapp.events.order_paid"
-    """
-    if not issubclass(type(signal), Signal):
-        raise TypeError(
-            f"register_signal() takes a django.dispatch.Signal, not {safe_repr(signal)}."
-        )
-    if name is None:
-        name = _name_in_caller(signal, sys._getframe(1))
-    elif "." not in name or not all(part.isidentifier() for part in name.split(".")):
-        raise ValueError(
-            f"register_signal() needs a dotted path such as 'myapp.events.order_paid' as "
-            f"name, not {name!r}."
-        )
-    add_signal(name, signal)
-    return signal
-
-
-def _name_in_caller(signal: Signal, frame: types.FrameType) -> str:
-    module = frame.f_globals.get("__name__", "")
-    for variable, value in frame.f_globals.items():
-        if value is signal:
-            return f"{module}.{variable}"
-    # register_signal(Signal()) on the right of an assignment: the variable isn't bound yet.
-    line = inspect.getframeinfo(frame).code_context or [""]
-    variable = line[0].split("=", 1)[0].strip()
-    if "=" in line[0] and variable.isidentifier():
-        return f"{module}.{variable}"
-    raise ValueError(
-        "register_signal() could not tell the signal's name; pass it, e.g. "
-        "register_signal(signal, name='myapp.events.order_paid')."
-    )
-
-
 # --- the one normaliser of Signal.receivers --------------------------------------------
 
 
@@ -357,20 +330,19 @@ def _entries(signal: Signal) -> list[_Entry]:
     """
     entries = []
     for entry in list(signal.receivers):
-        (receiver_key, sender_key), ref = entry[0], entry[1]
+        (connection_key, sender_key), ref = entry[0], entry[1]
         # type(), not isinstance(): a strong receiver is any object, __class__ included.
         weak = issubclass(type(ref), weakref.ReferenceType)
         sender, sender_alive = _UNKNOWN, True
-        if RECEIVERS_HOLD_SENDER_REF:
-            sender_ref, stored_is_async = entry[2], entry[3]
+        if RECEIVER_SENDER_REF_INDEX is not None:
+            sender_ref = entry[RECEIVER_SENDER_REF_INDEX]
             if sender_ref is not None:
                 sender = sender_ref()
                 sender_alive = sender is not None
-        else:
-            stored_is_async = entry[2]
+        stored_is_async = entry[RECEIVER_IS_ASYNC_INDEX]
         entries.append(
             _Entry(
-                receiver_key,
+                connection_key,
                 sender_key,
                 ref() if weak else ref,
                 weak,
@@ -605,7 +577,7 @@ class _Reader:
             is_async = entry.stored_is_async
             uid = _dispatch_uid(entry.receiver_key, target)
         flags: tuple[str, ...] = ()
-        if entry.sender_key == NONE_ID:
+        if entry.sender_key == ANY_SENDER_KEY:
             sender: object = None
         elif entry.sender is not _UNKNOWN:
             sender = entry.sender

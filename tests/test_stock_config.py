@@ -20,7 +20,7 @@ from django.test.utils import isolate_apps
 
 from example_project.orders.models import Order
 from example_project.products.models import Product
-from signalkit.checks import check_stock_models
+from signalkit.mixins.stock import check_stock_models
 from signalkit.mixins import InsufficientStock, StockMovementMixin, non_negative_stock_constraint
 from signalkit.mixins.stock import _TRACKING, disconnect_stock_model
 

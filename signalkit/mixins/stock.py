@@ -109,7 +109,7 @@ from itertools import chain
 from typing import Any, ClassVar, Self, TypeVar
 
 from django.apps import AppConfig, apps
-from django.core.checks import CheckMessage
+from django.core.checks import CheckMessage, Tags, register
 from django.core.checks import Error as CheckError
 from django.core.checks import Warning as CheckWarning
 from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
@@ -127,6 +127,7 @@ from django.db.models import F, Q
 from django.db.models.signals import class_prepared, post_delete, pre_delete, pre_save
 from django.db.transaction import TransactionManagementError
 
+from signalkit.checks import CHECK_IDS
 from signalkit.mixins._errors import UNIQUE_VIOLATION, driver_code
 
 _M = TypeVar("_M", bound=models.Model)
@@ -136,12 +137,6 @@ logger = logging.getLogger(__name__)
 
 STOCK_SETTINGS = ("product_field", "quantity_field", "stock_field", "allow_negative")
 NUMERIC_FIELDS = (models.IntegerField, models.DecimalField, models.FloatField)
-
-CHECK_IDS = {
-    "stock_field": "signalkit.E001",
-    "manager": "signalkit.W006",
-}
-
 
 # --- errors -----------------------------------------------------------------------------------
 
@@ -1150,9 +1145,10 @@ class StockMovementMixin(models.Model):
 class_prepared.connect(track_stock_model, dispatch_uid="signalkit.mixins.stock.track_stock_model")
 
 
-# --- system checks (registered by signalkit.checks) -------------------------------------------
+# --- system checks: registered here, so only projects that use the mixin run them ---------------
 
 
+@register(Tags.models)
 def check_stock_models(
     app_configs: Iterable[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
@@ -1213,6 +1209,6 @@ def _check_manager(model: type[models.Model]) -> list[CheckMessage]:
             hint="Use objects = StockMovementManager(), or build the manager from a "
             "StockMovementQuerySet subclass (MyQuerySet.as_manager()).",
             obj=model,
-            id=CHECK_IDS["manager"],
+            id=CHECK_IDS["stock_manager"],
         )
     ]

@@ -17,11 +17,13 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from signalkit.presentation import (
+    BAD_SENDER_FLAGS,
+    app_label,
     count,
     duplicated_ids,
     informational_flags,
-    keep,
     location,
+    names_itself,
     problem_flags,
 )
 from signalkit.registry import Problem, ReceiverInfo, Registry, snapshot
@@ -110,11 +112,11 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc
         if options["async_only"]:
-            selected = keep(selected, lambda receiver: receiver.is_async, drop_empty=True)
+            selected = selected.select(lambda receiver: receiver.is_async, drop_empty=True)
         # Dead receivers are hidden from the listing, never from --check.
         shown = selected
         if not options["include_dead"] and not all(r.alive for r in selected.receivers):
-            shown = keep(selected, lambda receiver: receiver.alive, drop_empty=False)
+            shown = selected.select(lambda receiver: receiver.alive)
         # json reports the problems of what it shows, in to_dict(); text counts them.
         wants_problems = options["check"] or options["format"] == "text"
         problems = selected.problems() if wants_problems else []
@@ -170,7 +172,7 @@ class Command(BaseCommand):
     def write_receiver(self, receiver: ReceiverInfo, duplicated: set[int]) -> None:
         style = self.style
         title = style.MIGRATE_LABEL(receiver.path)
-        if receiver.kind not in {"function", "lambda", "dead"}:
+        if not names_itself(receiver):
             title += f" ({receiver.kind})"
         flags = [style.SQL_COLTYPE(flag) for flag in informational_flags(receiver)]
         flags += [style.ERROR(flag) for flag in problem_flags(receiver, duplicated)]
@@ -181,11 +183,11 @@ class Command(BaseCommand):
         sender = receiver.sender_label
         if receiver.sender_flags:
             sender_flags = [
-                style.ERROR(flag) if flag in {"abstract", "swapped"} else flag
+                style.ERROR(flag) if flag in BAD_SENDER_FLAGS else flag
                 for flag in receiver.sender_flags
             ]
             sender += f" ({', '.join(sender_flags)})"
-        details = [f"app {receiver.app or '-'}", f"sender {sender}", location(receiver)]
+        details = [f"app {app_label(receiver)}", f"sender {sender}", location(receiver)]
         if receiver.pending:
             details.insert(0, f"signal {receiver.signal_path}")
         self.stdout.write("      " + ", ".join(details))
