@@ -1,3 +1,6 @@
+"""signalkit's app config: at start-up it imports the apps' signals modules and registers
+the receiver checks, nothing else."""
+
 from __future__ import annotations
 
 from django.apps import AppConfig

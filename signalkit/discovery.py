@@ -1,4 +1,5 @@
-"""Autodiscovery of ``<app>.signals`` modules, and the catalogue of known Signal objects.
+"""Autodiscovery of ``<app>.signals`` modules, and the catalogue of known Signal objects
+(with :func:`register_signal`, its one writer).
 
 Django's own ``autodiscover_modules`` re-raises the bare exception of a broken module;
 signalkit names the module that failed and chains the original exception, and it tells

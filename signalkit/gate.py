@@ -184,7 +184,7 @@ class Recorder(Protocol):
 _lock = threading.Lock()
 _rules: tuple[Rule, ...] = ()  # global mutes other than "these signals, whole", per activation
 _context: ContextVar[tuple[Rule, ...]] = ContextVar("signalkit_muted", default=())
-_context_rules = 0  # context mutes active in any thread or task
+_context_mutes = 0  # context mutes active in any thread or task
 _recorders: tuple[Recorder, ...] = ()
 _whole: dict[Signal, int] = {}  # global activations silencing each signal whole
 
@@ -201,11 +201,11 @@ _ours: set[type[Signal]] = set()
 
 def activate(rule: Rule, scope: Scope) -> None:
     """Start ``rule``: for every thread and task (global), or this one (context)."""
-    global _rules, _context_rules, _every_rules
+    global _rules, _context_mutes, _every_rules
     with _lock:
         if scope == "context":
             _context.set((*_context.get(), rule))
-            _context_rules += 1
+            _context_mutes += 1
             counts = _named
         else:
             # "These signals, whole" needs no rule in _rules: _whole says it all (the
@@ -222,11 +222,11 @@ def activate(rule: Rule, scope: Scope) -> None:
 
 def deactivate(rule: Rule, scope: Scope) -> None:
     """End one activation of ``rule``; activations may end in any order."""
-    global _rules, _context_rules, _every_rules
+    global _rules, _context_mutes, _every_rules
     with _lock:
         if scope == "context":
             _context.set(_without(_context.get(), rule))
-            _context_rules -= 1
+            _context_mutes -= 1
             counts = _named
         else:
             if rule.every or not rule.whole:
@@ -367,7 +367,7 @@ def _muted(signal: Signal, sender: object) -> frozenset[Hashable]:
     if signal in _whole:
         return EVERY
     rules = _rules
-    if _context_rules:
+    if _context_mutes:
         rules += _context.get()
     muted = _NOTHING
     for rule in rules:

@@ -7,7 +7,8 @@
 
 ``snapshot()`` is a pure read: it imports nothing, connects nothing and never walks the
 heap. This module holds the one normaliser of ``Signal.receivers`` (``_entries``), whose
-tuples differ across Django versions (DESIGN §2); nothing else in signalkit reads them.
+tuples differ across Django versions (their layouts are in ``signalkit._compat``); nothing
+else in signalkit reads them.
 
 No receiver, sender or dispatch_uid can make a snapshot raise: names are read from the
 objects' own classes (never through a metaclass or ``__getattr__``), a ``__module__`` that

@@ -20,9 +20,8 @@ from django.test.utils import isolate_apps
 
 from example_project.orders.models import Order
 from example_project.products.models import Product
-from signalkit.mixins.stock import check_stock_models
 from signalkit.mixins import InsufficientStock, StockMovementMixin, non_negative_stock_constraint
-from signalkit.mixins.stock import _TRACKING, disconnect_stock_model
+from signalkit.mixins.stock import _STOCK_CONFIGS, check_stock_models, disconnect_stock_model
 
 GOOD_STOCK = {"product_field": "product", "quantity_field": "quantity", "stock_field": "quantity"}
 
@@ -116,7 +115,7 @@ def test_a_good_stock_class_connects_the_receivers_for_the_model() -> None:
 
     try:
         assert all(s.has_listeners(GoodOrder) for s in (pre_save, pre_delete, post_delete))
-        assert _TRACKING[GoodOrder].allow_negative is False
+        assert _STOCK_CONFIGS[GoodOrder].allow_negative is False
     finally:
         disconnect_stock_model(GoodOrder)
 
@@ -146,8 +145,8 @@ def test_a_stock_class_may_inherit_its_settings() -> None:
                 allow_negative = True
 
     try:
-        assert _TRACKING[Line].allow_negative is True
-        assert _TRACKING[Line].stock_field == "quantity"
+        assert _STOCK_CONFIGS[Line].allow_negative is True
+        assert _STOCK_CONFIGS[Line].stock_field == "quantity"
     finally:
         disconnect_stock_model(Line)
 
@@ -162,7 +161,7 @@ def test_the_demo_shop_passes_the_stock_checks() -> None:
 def test_a_stock_field_that_is_not_a_field_of_the_product_is_error_e001(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_TRACKING[Order], "stock_field", "stok")
+    monkeypatch.setattr(_STOCK_CONFIGS[Order], "stock_field", "stok")
 
     [error] = check_stock_models()
 
@@ -181,7 +180,7 @@ def test_a_stock_field_that_is_not_a_field_of_the_product_is_error_e001(
 def test_a_stock_field_that_is_not_numeric_is_error_e001(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(_TRACKING[Order], "stock_field", "name")
+    monkeypatch.setattr(_STOCK_CONFIGS[Order], "stock_field", "name")
 
     [error] = check_stock_models()
 
@@ -189,14 +188,14 @@ def test_a_stock_field_that_is_not_numeric_is_error_e001(
 
 
 def test_manage_py_check_fails_on_error_e001(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_TRACKING[Order], "stock_field", "stok")
+    monkeypatch.setattr(_STOCK_CONFIGS[Order], "stock_field", "stok")
 
     with pytest.raises(SystemCheckError, match=r"signalkit\.E001"):
         call_command("check")
 
 
 def test_check_for_other_apps_leaves_the_orders_alone(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_TRACKING[Order], "stock_field", "stok")
+    monkeypatch.setattr(_STOCK_CONFIGS[Order], "stock_field", "stok")
 
     assert check_stock_models([apps.get_app_config("products")]) == []
     assert len(check_stock_models([apps.get_app_config("orders")])) == 1
@@ -406,8 +405,8 @@ def test_insufficient_stock_without_allow_negative_on_a_real_table(
 ) -> None:
     Shelf, Line = shelf_models["Shelf"], shelf_models["Line"]
     shelf = Shelf.objects.create(code="A1", stock=2)
-    monkeypatch.setattr(_TRACKING[Line], "allow_negative", False)
-    monkeypatch.setattr(_TRACKING[Line], "_target", None)
+    monkeypatch.setattr(_STOCK_CONFIGS[Line], "allow_negative", False)
+    monkeypatch.setattr(_STOCK_CONFIGS[Line], "_target", None)
 
     with pytest.raises(InsufficientStock, match="requested 5, available 2"):
         Line.objects.create(shelf=shelf, amount=5)

@@ -23,47 +23,10 @@ inserts a row. With the mixin::
     Profile.backfill()                        # profiles for every user without one
 
 signalkit connects one ``post_save`` receiver per concrete subclass when the class is
-created (``class_prepared``), with the lazy sender ``settings.AUTH_USER_MODEL`` resolved in
-the model's own app registry (so a swapped user model and ``INSTALLED_APPS`` order do not
-matter), the stable ``dispatch_uid`` ``"signalkit.AutoProfileMixin:<app_label.model>"``,
-and the same receiver for every proxy of the user model (a proxy sends ``post_save`` with
-itself as the sender). The receiver is ``Profile.auto_create_receiver``: mute it with
-``muted_signals(post_save, receivers=[Profile.auto_create_receiver])``.
-
-Transactions: ``post_save`` runs inside the transaction that saved the user, if any. Inside
-``atomic()`` (and with ``ATOMIC_REQUESTS``, and in a test case) the profile is inserted in
-that same transaction, so a rollback removes the user and the profile together. In
-autocommit mode Django has already committed the user's ``INSERT`` when ``post_save`` runs:
-the profile is then a second transaction, and if it fails, ``save()`` raises but the user
-stays, without a profile (``for_user()`` and ``backfill()`` repair that). Either way the
-profile's ``INSERT`` runs in a transaction of its own (a savepoint inside an outer one), and
-the caller's transaction stays usable whatever it raises.
-
-Concurrent creation, at each isolation level (``tests/test_profiles_concurrency.py`` forces
-every interleaving). When another transaction inserted the same user's profile first, the
-``INSERT`` waits for it to end (rolled back: this one goes ahead), fails on the unique
-constraint, and the call returns the winner's profile if this transaction can see it:
-
-- in autocommit (no ``atomic()`` around the call), on every database and level: yes, the
-  read after the failed ``INSERT`` is a new transaction;
-- PostgreSQL, READ COMMITTED (Django's default): yes, each statement sees the latest rows;
-- MariaDB/MySQL, every level (Django's default there is READ COMMITTED, InnoDB's own is
-  REPEATABLE READ): yes, that read is a locking read (``LOCK IN SHARE MODE``), which sees
-  the latest committed row whatever the snapshot;
-- PostgreSQL, REPEATABLE READ and SERIALIZABLE: no, the transaction's snapshot is older than
-  the row and never shows it. :class:`ProfileSerializationFailure` is raised (an
-  ``OperationalError`` naming the model, the user and the level; at SERIALIZABLE PostgreSQL
-  may raise its own serialization failure first, SQLSTATE 40001): retry the transaction;
-- SQLite: one writer at a time, so an ``INSERT`` never meets a row its transaction cannot
-  see; but with the default ``transaction_mode`` (DEFERRED) a transaction that read before
-  another one wrote cannot write: ``OperationalError: database is locked``. With
-  ``"OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20}`` writers wait their turn.
-
-Inside ``atomic()`` the database may also end a transaction whose rows wait on another's in
-a cycle (a deadlock, ``OperationalError``), as for any write: retry it. ``backfill()`` in
-autocommit runs a batch the database aborted for a deadlock or a serialization failure again
-(4 attempts, logged at INFO): a batch is a transaction of its own and runs no user code.
-Never ``IntegrityError`` for a race, never a second profile.
+created, for the user model and its proxies, with a stable ``dispatch_uid``; it is
+``Profile.auto_create_receiver``, so ``muted_signals(post_save,
+receivers=[Profile.auto_create_receiver])`` mutes it. Transactions, and what concurrent
+creation gives on each database and isolation level: the manual's :doc:`/profiles` page.
 """
 
 from __future__ import annotations
@@ -188,8 +151,8 @@ class AutoProfileMixin(models.Model):
         Never raises ``IntegrityError`` when another request creates the same profile at
         the same moment: the profile it created is returned, except inside ``atomic()`` at
         REPEATABLE READ or SERIALIZABLE on PostgreSQL, whose snapshot cannot see it: there
-        it raises :class:`ProfileSerializationFailure` (retry the transaction; see the
-        module's docstring for each isolation level). Nothing else creates a profile on
+        it raises :class:`ProfileSerializationFailure` (retry the transaction; :doc:`/profiles`
+        has what each isolation level gives). Nothing else creates a profile on
         access: ``user.profile`` raises as usual when there is none.
         ``using`` defaults to ``router.db_for_write(Profile, instance=user)``::
 

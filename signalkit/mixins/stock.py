@@ -34,66 +34,12 @@ than the database took to run it. Example::
 
     OrderLine.objects.create(product=moka_pot, quantity=3)   # stock - 3, or InsufficientStock
 
-What moves the stock, through receivers signalkit connects itself (``pre_save``,
-``pre_delete`` and ``post_delete``, for each concrete or proxy subclass as ``sender``, with
-a stable ``dispatch_uid``) and through :class:`StockMovementQuerySet`, the mixin's default
-manager:
-
-- creating a line takes its quantity; changing the quantity takes or gives back the
-  difference from the value stored in the database (read and row-locked in the same
-  transaction, never a snapshot taken when the object was loaded); moving a line to
-  another product gives the old product its quantity back and takes it from the new one,
-  updating the products in primary-key order so that concurrent moves cannot deadlock;
-- deleting lines gives their quantity back: ``line.delete()``, ``queryset.delete()`` and
-  cascades (deleting a line's parent), with one ``UPDATE`` per product;
-- ``save(update_fields=[...])`` without the product or quantity field, and raw saves
-  (``loaddata``), move nothing;
-- ``bulk_create()`` takes the stock with one ``UPDATE`` per product; ``update()`` and
-  ``bulk_update()`` of the product or quantity field raise :class:`UntrackedStockChange`
-  unless the queryset is marked ``bypass_stock()``.
-
-``save()`` runs the stock ``UPDATE`` and the row's ``INSERT``/``UPDATE`` in one
-``transaction.atomic`` (a savepoint inside an outer transaction), so an ``INSERT`` that
-fails leaves the stock as it was, and an :class:`InsufficientStock` caught inside an
-``atomic()`` block leaves that transaction usable.
-
-Concurrent writers lose no unit, because every stock move is derived from what the row
-write really does:
-
-- a save reads the stored row with ``SELECT ... FOR UPDATE`` and moves the difference;
-  Django's write then matches that read (``StockMovementMixin._save_table``): the locked
-  row is updated, and no row means an ``INSERT``, never Django's UPDATE-then-INSERT, whose
-  ``UPDATE`` could meet a row another transaction committed meanwhile. An ``INSERT`` that
-  meets a key inserted meanwhile is rolled back with its stock, and ``save()`` runs again,
-  updating the row now stored (a webhook delivered twice takes the stock once), up to
-  three times in all;
-- a deletion gives back what it read and locked, and counts the rows its ``DELETE``
-  statements remove: a row inserted after it read (never read, never locked) makes it roll
-  back, and ``delete()`` runs again (:class:`ConcurrentStockChange` from a cascade).
-
-Where the database refuses a change instead, the error reaches the caller and the whole
-change is rolled back: nothing moved. What each isolation level does:
-
-- PostgreSQL, READ COMMITTED (Django's default): every change goes through, waiting for
-  the rows it needs; rarely, a save inserting an order with a key of its own (it takes
-  the stock first) and a change holding that key (waiting for the same product) wait for
-  each other, and PostgreSQL ends one of them (a deadlock: ``OperationalError``).
-- PostgreSQL, REPEATABLE READ and SERIALIZABLE: a change that meets a row another
-  transaction changed after its snapshot raises ``OperationalError`` (a serialization
-  failure, SQLSTATE 40001): retry the transaction. With many orders for one product at
-  once, most of them do.
-- MariaDB and MySQL (InnoDB), READ COMMITTED (Django's default there): as PostgreSQL's;
-  InnoDB's duplicate-key check waits for a row lock too, so those deadlocks (1213) are a
-  little less rare.
-- MariaDB and MySQL, REPEATABLE READ (InnoDB's own default, ``OPTIONS={"isolation_level":
-  "repeatable read"}``): locking reads and updates see the latest rows, so nothing is lost;
-  reading a key that does not exist locks the gap, so two saves inserting the same key
-  deadlock (1213) where READ COMMITTED would make the second an update. SERIALIZABLE:
-  plain reads lock too, more deadlocks still.
-- SQLite: one writer at a time. A transaction that has read and then writes while another
-  one wrote raises ``OperationalError("database is locked")``. For concurrent writers,
-  Django 5.1+: ``OPTIONS={"transaction_mode": "IMMEDIATE", "timeout": 20}`` takes the
-  write lock when the transaction begins and waits up to ``timeout`` seconds for it.
+The mixin connects its own ``pre_save``, ``pre_delete`` and ``post_delete`` receivers for
+each concrete or proxy subclass, and its default manager makes :class:`StockMovementQuerySet`
+objects, whose bulk writes move the stock too. This module holds the configuration reader,
+the guarded statements, the receivers and the row-write override that keeps them in step.
+What moves the stock, transactions, and what concurrent writers get on each database and
+isolation level: the manual's :doc:`/stock` page.
 """
 
 from __future__ import annotations
@@ -247,7 +193,7 @@ class _Target:
     allow_negative: bool
 
 
-class _Tracking:
+class _StockConfig:
     """One model's validated ``Stock`` configuration, with its fields resolved."""
 
     def __init__(self, model: type[models.Model]) -> None:
@@ -393,12 +339,14 @@ def _own_field(model: type[models.Model], setting: str, name: str) -> Any:
         ) from None
 
 
-# Tracked models (concrete and proxy subclasses of the mixin) -> their configuration.
-_TRACKING: weakref.WeakKeyDictionary[type[models.Model], _Tracking] = weakref.WeakKeyDictionary()
+# Stock models (concrete and proxy subclasses of the mixin) -> their configuration.
+_STOCK_CONFIGS: weakref.WeakKeyDictionary[type[models.Model], _StockConfig] = (
+    weakref.WeakKeyDictionary()
+)
 
 
-def _tracking(model: type[models.Model]) -> _Tracking | None:
-    return _TRACKING.get(model)
+def _stock_config(model: type[models.Model]) -> _StockConfig | None:
+    return _STOCK_CONFIGS.get(model)
 
 
 # --- moving stock -----------------------------------------------------------------------------
@@ -492,18 +440,18 @@ def _raise_insufficient(target: _Target, key: Any, amount: Any, using: str) -> N
     raise InsufficientStock(product, amount, getattr(product, target.stock))
 
 
-def _forget_stock(tracking: _Tracking, instances: Iterable[models.Model], keys: Any) -> None:
+def _forget_stock(config: _StockConfig, instances: Iterable[models.Model], keys: Any) -> None:
     """Make the products cached on these instances read their stock afresh.
 
     The stock attribute is dropped from the cached product, so the next read loads the
     stored value (a deferred field), and a later ``product.save()`` leaves the stock
     column alone instead of writing a stale number back.
     """
-    target = tracking.target
+    target = config.target
     for instance in instances:
-        if not tracking.product.is_cached(instance):
+        if not config.product.is_cached(instance):
             continue
-        product = tracking.product.get_cached_value(instance)
+        product = config.product.get_cached_value(instance)
         if product is not None and getattr(product, target.key) in keys:
             product.__dict__.pop(target.stock, None)
 
@@ -532,7 +480,7 @@ class _Save:
     started: bool = False  # save_base() took it over
     looked: bool = False  # the receiver read the stored row
     stored: tuple[Any, Any] | None = None  # what it found: (product key, quantity)
-    tracking: _Tracking | None = None
+    config: _StockConfig | None = None
     owner_pk: Any = None
     forced_insert: bool = False  # Django would have tried an UPDATE first
     snapshot: dict[str, Any] | None = None  # the instance's attributes before the save
@@ -619,36 +567,36 @@ def move_stock_before_save(
     the quantity is taken, and the row is inserted. Fields left out of ``update_fields``
     keep their stored value. Raw saves move nothing.
     """
-    tracking = _tracking(sender)
-    if tracking is None or raw:
+    config = _stock_config(sender)
+    if config is None or raw:
         return
-    if update_fields is not None and tracking.tracked.isdisjoint(update_fields):
+    if update_fields is not None and config.tracked.isdisjoint(update_fields):
         return
     _require_transaction(using, sender)
-    key, quantity = tracking.key_of(instance), tracking.quantity_of(instance)
+    key, quantity = config.key_of(instance), config.quantity_of(instance)
     stored = None
     if not _inserts(instance):
-        owner_pk = tracking.owner_pk_of(instance)
-        rows = tracking.stored_rows(tracking.owner._base_manager.filter(pk=owner_pk), using)
+        owner_pk = config.owner_pk_of(instance)
+        rows = config.stored_rows(config.owner._base_manager.filter(pk=owner_pk), using)
         stored = next(iter(rows.values()), None)
         save = _save_of(instance)
         if save is not None:
             save.looked, save.stored = True, stored
-            save.tracking, save.owner_pk = tracking, owner_pk
+            save.config, save.owner_pk = config, owner_pk
             if stored is None and (update_fields is not None or save.force_update):
                 return  # its UPDATE finds no row: the save raises, nothing to move
     if stored is None:
         moves = _moves((key, quantity))
     else:
         if update_fields is not None:
-            if tracking.product_names.isdisjoint(update_fields):
+            if config.product_names.isdisjoint(update_fields):
                 key = stored[0]
-            if tracking.quantity_names.isdisjoint(update_fields):
+            if config.quantity_names.isdisjoint(update_fields):
                 quantity = stored[1]
         moves = _moves((stored[0], -stored[1]), (key, quantity))
     if any(moves.values()):
-        _apply(tracking.target, moves, using)
-        _forget_stock(tracking, [instance], moves)
+        _apply(config.target, moves, using)
+        _forget_stock(config, [instance], moves)
 
 
 @dataclass(eq=False)
@@ -667,15 +615,15 @@ class _Deletion:
     moves: defaultdict[_Target, list[tuple[Any, Any]]] = field(
         default_factory=lambda: defaultdict(list)
     )
-    cached: list[tuple[_Tracking, models.Model]] = field(default_factory=list)
+    cached: list[tuple[_StockConfig, models.Model]] = field(default_factory=list)
     seen: set[tuple[type[models.Model], Any]] = field(default_factory=set)
     pending: int = 0  # owner rows noted whose post_delete has not come yet
     locked: Counter[type[models.Model]] = field(default_factory=Counter)
     deleted: Counter[type[models.Model]] = field(default_factory=Counter)
     statements: dict[str, type[models.Model]] = field(default_factory=dict)
 
-    def note(self, tracking: _Tracking, instance: models.Model, stored: Any) -> None:
-        owner = tracking.owner
+    def note(self, config: _StockConfig, instance: models.Model, stored: Any) -> None:
+        owner = config.owner
         self.pending += 1
         if (owner, instance.pk) in self.seen:  # the same row as a proxy and as its model
             return
@@ -686,8 +634,8 @@ class _Deletion:
         if stored is not None:
             key, quantity = stored
             self.locked[owner] += 1
-            self.moves[tracking.target].append((key, -quantity))
-            self.cached.append((tracking, instance))
+            self.moves[config.target].append((key, -quantity))
+            self.cached.append((config, instance))
 
     def count_deletes(
         self,
@@ -733,8 +681,8 @@ class _Deletion:
     def apply(self) -> None:
         for target in sorted(self.moves, key=lambda t: (t.model._meta.label, t.stock)):
             _apply(target, _moves(*self.moves[target]), self.using)
-        for tracking, instance in self.cached:
-            _forget_stock(tracking, [instance], {key for key, _ in self.moves[tracking.target]})
+        for config, instance in self.cached:
+            _forget_stock(config, [instance], {key for key, _ in self.moves[config.target]})
 
 
 def _delete_statement(owner: type[models.Model], connection: BaseDatabaseWrapper) -> str:
@@ -777,29 +725,29 @@ def note_restock_before_delete(
     :class:`ConcurrentStockChange`). The amounts are given back by
     :func:`restock_after_delete`, one UPDATE per product.
     """
-    tracking = _tracking(sender)
-    if tracking is None or sender._meta.concrete_model is not tracking.owner:
+    config = _stock_config(sender)
+    if config is None or sender._meta.concrete_model is not config.owner:
         return
     _require_transaction(using, sender)
-    prefetched = _PREFETCHED.get().get((using, tracking.owner))
+    prefetched = _PREFETCHED.get().get((using, config.owner))
     if prefetched is not None and instance.pk in prefetched:
         stored: tuple[Any, Any] | None = prefetched[instance.pk]
     else:
-        rows = tracking.stored_rows(sender._base_manager.filter(pk=instance.pk), using)
+        rows = config.stored_rows(sender._base_manager.filter(pk=instance.pk), using)
         stored = next(iter(rows.values()), None)
     block = _collector_block(using)
     if block is None:  # not inside Django's Collector: give it back at once
         if stored is not None:
             moves = _moves((stored[0], -stored[1]))
-            _apply(tracking.target, moves, using)
-            _forget_stock(tracking, [instance], moves)
+            _apply(config.target, moves, using)
+            _forget_stock(config, [instance], moves)
         return
     with _RESTOCKS_LOCK:
         deletion = _RESTOCKS.get(block)
         if deletion is None:
             deletion = _RESTOCKS[block] = _Deletion(using, weakref.ref(block))
             deletion.install()
-    deletion.note(tracking, instance, stored)
+    deletion.note(config, instance, stored)
 
 
 def restock_after_delete(
@@ -807,8 +755,8 @@ def restock_after_delete(
 ) -> None:
     """After the deletion's last row: give back what its pre_delete receivers noted, one
     UPDATE per product."""
-    tracking = _tracking(sender)
-    if tracking is None or sender._meta.concrete_model is not tracking.owner:
+    config = _stock_config(sender)
+    if config is None or sender._meta.concrete_model is not config.owner:
         return
     block = _collector_block(using)
     if block is None:
@@ -859,7 +807,7 @@ def track_stock_model(sender: type[models.Model], **kwargs: Any) -> None:
         return
     if sender._meta.swapped:
         return
-    _TRACKING[sender] = _Tracking(sender)
+    _STOCK_CONFIGS[sender] = _StockConfig(sender)
     for signal, receiver in _RECEIVERS:
         signal.connect(receiver, sender=sender, dispatch_uid=_dispatch_uid(sender))
 
@@ -868,7 +816,7 @@ def disconnect_stock_model(model: type[models.Model]) -> None:
     """Undo :func:`track_stock_model` for ``model`` (for models made up in tests)."""
     for signal, _ in _RECEIVERS:
         signal.disconnect(sender=model, dispatch_uid=_dispatch_uid(model))
-    _TRACKING.pop(model, None)
+    _STOCK_CONFIGS.pop(model, None)
 
 
 def _dispatch_uid(model: type[models.Model]) -> str:
@@ -909,18 +857,18 @@ class StockMovementQuerySet(models.QuerySet[_M]):
         clone._stock_bypassed = self._stock_bypassed
         return clone
 
-    def _guard(self, fields: Iterable[str], call: str) -> _Tracking | None:
-        tracking = _tracking(self.model)
-        if tracking is None or self._stock_bypassed:
+    def _guard(self, fields: Iterable[str], call: str) -> _StockConfig | None:
+        config = _stock_config(self.model)
+        if config is None or self._stock_bypassed:
             return None
-        touched = sorted(set(fields) & tracking.tracked)
+        touched = sorted(set(fields) & config.tracked)
         if touched:
             raise UntrackedStockChange(
-                f"{call} would change {', '.join(touched)} of {tracking.label} without "
+                f"{call} would change {', '.join(touched)} of {config.label} without "
                 f"moving any stock (it sends no signals). Save each object instead, or "
                 f"call .bypass_stock() first if you move the stock yourself."
             )
-        return tracking
+        return config
 
     def update(self, **kwargs: Any) -> int:
         self._guard(kwargs, f"{self.model.__name__}.objects.update()")
@@ -949,40 +897,40 @@ class StockMovementQuerySet(models.QuerySet[_M]):
             "update_fields": update_fields,
             "unique_fields": unique_fields,
         }
-        tracking = _tracking(self.model)
-        if tracking is None or self._stock_bypassed:
+        config = _stock_config(self.model)
+        if config is None or self._stock_bypassed:
             return super().bulk_create(objs, **options)
         if ignore_conflicts or update_conflicts:
             flag = "ignore_conflicts" if ignore_conflicts else "update_conflicts"
             raise UntrackedStockChange(
                 f"{self.model.__name__}.objects.bulk_create({flag}=True) cannot tell which "
-                f"{tracking.label} rows it inserts or overwrites, so it cannot move their "
+                f"{config.label} rows it inserts or overwrites, so it cannot move their "
                 f"stock. Insert them without {flag}, or call .bypass_stock() first if you "
                 f"move the stock yourself."
             )
         objs = list(objs)
-        moves = _moves(*((tracking.key_of(obj), tracking.quantity_of(obj)) for obj in objs))
+        moves = _moves(*((config.key_of(obj), config.quantity_of(obj)) for obj in objs))
         self._for_write = True
         using = self.db
         with transaction.atomic(using=using):
-            _apply(tracking.target, moves, using)
+            _apply(config.target, moves, using)
             created = super().bulk_create(objs, **options)
-        _forget_stock(tracking, objs, moves)
+        _forget_stock(config, objs, moves)
         return created
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        tracking = _tracking(self.model)
-        if tracking is None or self.query.is_sliced or self.query.combinator:
+        config = _stock_config(self.model)
+        if config is None or self.query.is_sliced or self.query.combinator:
             return super().delete()  # Django raises for these
         deleting = self.all()
         deleting._for_write = True
         using = deleting.db
 
         def delete() -> tuple[int, dict[str, int]]:
-            rows = tracking.stored_rows(
+            rows = config.stored_rows(
                 self.model._base_manager.filter(pk__in=self.values("pk")), using
             )
-            token = _PREFETCHED.set({**_PREFETCHED.get(), (using, tracking.owner): rows})
+            token = _PREFETCHED.set({**_PREFETCHED.get(), (using, config.owner): rows})
             try:
                 return super(StockMovementQuerySet, self).delete()
             finally:
@@ -1007,7 +955,7 @@ class StockMovementManager(models.Manager[_M]):
 
 
 class StockMovementMixin(models.Model):
-    """Keep a stocked model's stock in step with this order-line-like model; see the module.
+    """Keep a stocked model's stock in step with this order-line-like model (:doc:`/stock`).
 
     Configure it with an inner ``class Stock`` (``product_field``, ``quantity_field``,
     ``stock_field``, optional ``allow_negative``); signalkit validates it when the model
@@ -1116,8 +1064,8 @@ class StockMovementMixin(models.Model):
             save is not None
             and save.looked
             and save.stored is None
-            and save.tracking is not None
-            and cls is save.tracking.owner
+            and save.config is not None
+            and cls is save.config.owner
             and not raw
         ):
             if force_update:
@@ -1159,22 +1107,22 @@ def check_stock_models(
     if app_configs is None:
         candidates: Iterable[type[models.Model]] = apps.get_models()
     else:
-        candidates = chain.from_iterable(config.get_models() for config in app_configs)
+        candidates = chain.from_iterable(app_config.get_models() for app_config in app_configs)
     messages: list[CheckMessage] = []
     for model in candidates:
-        tracking = _tracking(model)
-        if tracking is not None:
-            messages += _check_stock_field(model, tracking)
+        config = _stock_config(model)
+        if config is not None:
+            messages += _check_stock_field(model, config)
             messages += _check_manager(model)
     return messages
 
 
-def _check_stock_field(model: type[models.Model], tracking: _Tracking) -> list[CheckMessage]:
-    remote = tracking.product.remote_field.model
+def _check_stock_field(model: type[models.Model], config: _StockConfig) -> list[CheckMessage]:
+    remote = config.product.remote_field.model
     if not isinstance(remote, type) or model._meta.proxy:
         return []  # Django reports an unresolved ForeignKey (fields.E300); proxies share it
     try:
-        stock = remote._meta.get_field(tracking.stock_field)
+        stock = remote._meta.get_field(config.stock_field)
     except FieldDoesNotExist:
         stock = None
     if isinstance(stock, NUMERIC_FIELDS) and not isinstance(stock, models.ForeignKey):
@@ -1187,7 +1135,7 @@ def _check_stock_field(model: type[models.Model], tracking: _Tracking) -> list[C
     what = "not a field" if stock is None else f"a {type(stock).__name__}, not a numeric field"
     return [
         CheckError(
-            f"{tracking.label}.Stock.stock_field is {tracking.stock_field!r}, which is "
+            f"{config.label}.Stock.stock_field is {config.stock_field!r}, which is "
             f"{what} of {remote._meta.label}.",
             hint=f"Name the numeric field that holds the stock; {remote._meta.label} has: "
             f"{', '.join(numeric) or 'none'}.",
