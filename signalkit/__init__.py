@@ -7,8 +7,9 @@ imports neither models nor the app registry.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from signalkit._exports import lazy_exports
 
 __version__ = "0.1.0.dev0"
 
@@ -43,15 +44,4 @@ if TYPE_CHECKING:
     from signalkit.recording import SignalCall, SignalRecorder, record_signals
 
 
-def __getattr__(name: str) -> Any:
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'signalkit' has no attribute {name!r}") from None
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -10,6 +10,8 @@ Nothing is cached and no default is ever written into ``django.conf.settings``, 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -23,12 +25,12 @@ class Settings:
 
         ``SIGNALKIT_AUTODISCOVER``, default ``["signals"]``; ``[]`` turns autodiscovery off.
         """
-        value = getattr(settings, "SIGNALKIT_AUTODISCOVER", ["signals"])
-        if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise ImproperlyConfigured(
-                f"SIGNALKIT_AUTODISCOVER must be a list of module names such as "
-                f'["signals"], not {value!r}; use [] to turn autodiscovery off.'
-            )
+        value = _list_setting(
+            "AUTODISCOVER",
+            ["signals"],
+            'module names such as ["signals"]',
+            "; use [] to turn autodiscovery off",
+        )
         for name in value:
             if not _is_dotted_name(name):
                 raise ImproperlyConfigured(
@@ -36,7 +38,7 @@ class Settings:
                     f'name; use names relative to each app, such as "signals" or '
                     f'"receivers.orders".'
                 )
-        return list(value)
+        return value
 
     @property
     def EXTRA_SIGNALS(self) -> list[str]:
@@ -46,19 +48,16 @@ class Settings:
         start-up. Signals at module level of any imported module are found without it: it
         is for modules nothing else imports.
         """
-        value = getattr(settings, "SIGNALKIT_EXTRA_SIGNALS", [])
-        if isinstance(value, str) or not isinstance(value, list | tuple):
-            raise ImproperlyConfigured(
-                f"SIGNALKIT_EXTRA_SIGNALS must be a list of dotted paths such as "
-                f'["myapp.events.order_paid"], not {value!r}.'
-            )
+        value = _list_setting(
+            "EXTRA_SIGNALS", [], 'dotted paths such as ["myapp.events.order_paid"]'
+        )
         for path in value:
             if not _is_dotted_name(path) or "." not in path:
                 raise ImproperlyConfigured(
                     f"SIGNALKIT_EXTRA_SIGNALS contains {path!r}, which is not a dotted path "
                     f'to a signal such as "myapp.events.order_paid".'
                 )
-        return list(value)
+        return value
 
     @property
     def ADMIN(self) -> bool:
@@ -76,6 +75,16 @@ class Settings:
                 f"hide the signal receivers page from the admin."
             )
         return value
+
+
+def _list_setting(name: str, default: list[str], items: str, hint: str = "") -> list[Any]:
+    """``SIGNALKIT_<name>`` as a new list; anything but a list or tuple is refused."""
+    value = getattr(settings, f"SIGNALKIT_{name}", default)
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise ImproperlyConfigured(
+            f"SIGNALKIT_{name} must be a list of {items}, not {value!r}{hint}."
+        )
+    return list(value)
 
 
 def _is_dotted_name(value: object) -> bool:
