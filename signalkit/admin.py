@@ -38,7 +38,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.text import capfirst
 
 from signalkit import presentation
@@ -225,7 +225,7 @@ class ReceiversPage:
         ]
         groups.append(
             Group(
-                mark_safe("Pending: waiting for a sender model that is not installed"),
+                breakable(f"Pending: {presentation.PENDING}"),
                 [row(r) for r in registry.pending],
                 pending=True,
             )
@@ -284,11 +284,13 @@ class ReceiversPage:
     @property
     def summary(self) -> str:
         """The whole registry in one line, whatever the filters."""
-        return (
-            f"{presentation.count(self.total - self.pending_total, 'receiver')} on "
-            f"{presentation.count(self.signals_total, 'signal')}, {self.pending_total} pending, "
-            f"{presentation.count(self.problems_total, 'problem')}."
+        counts = presentation.totals(
+            self.total - self.pending_total,
+            self.signals_total,
+            self.pending_total,
+            self.problems_total,
         )
+        return f"{counts}."
 
 
 def breakable(text: str) -> SafeString:

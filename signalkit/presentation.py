@@ -28,6 +28,7 @@ __all__ = [
     "BAD_SENDER_FLAGS",
     "NO_APP",
     "NO_SOURCE",
+    "PENDING",
     "app_label",
     "count",
     "duplicated_ids",
@@ -41,6 +42,7 @@ __all__ = [
     "safe_repr",
     "signal_name",
     "signal_names",
+    "totals",
 ]
 
 logger = logging.getLogger("signalkit")
@@ -53,6 +55,8 @@ BAD_SENDER_FLAGS = frozenset({"abstract", "swapped"})
 NO_APP = "-"
 #: Shown as the location of a receiver without Python source (a builtin, a dead reference).
 NO_SOURCE = "no Python source"
+#: What the receivers of ``Registry.pending`` wait for, after "Pending: ".
+PENDING = "waiting for a sender model that is not installed"
 # Receiver kinds whose dotted path alone says what runs; the others are named with it.
 _KINDS_NAMED_BY_PATH = frozenset({"function", "lambda", "dead"})
 _TYPE_QUALNAME = vars(type)["__qualname__"]
@@ -165,6 +169,14 @@ def readable_path(path: str) -> str:
 def count(number: int, noun: str) -> str:
     """``count(1, "receiver")`` is ``'1 receiver'``; ``count(2, ...)``: ``'2 receivers'``."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def totals(receivers: int, signals: int, pending: int, problems: int) -> str:
+    """The one-line count of a listing: ``'3 receivers on 2 signals, 0 pending, 1 problem'``."""
+    return (
+        f"{count(receivers, 'receiver')} on {count(signals, 'signal')}, {pending} pending, "
+        f"{count(problems, 'problem')}"
+    )
 
 
 def signal_names() -> dict[Signal, str]:

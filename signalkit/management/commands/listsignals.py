@@ -18,6 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from signalkit.presentation import (
     BAD_SENDER_FLAGS,
+    PENDING,
     app_label,
     count,
     duplicated_ids,
@@ -25,6 +26,7 @@ from signalkit.presentation import (
     location,
     names_itself,
     problem_flags,
+    totals,
 )
 from signalkit.registry import Problem, ReceiverInfo, Registry, snapshot
 
@@ -161,8 +163,8 @@ class Command(BaseCommand):
             self.stdout.write("")
         if shown.pending:
             self.stdout.write(
-                f"{self.style.WARNING('Pending')}: waiting for a sender model that is not "
-                f"installed ({count(len(shown.pending), 'receiver')})"
+                f"{self.style.WARNING('Pending')}: {PENDING} "
+                f"({count(len(shown.pending), 'receiver')})"
             )
             for receiver in shown.pending:
                 self.write_receiver(receiver, duplicated)
@@ -195,10 +197,7 @@ class Command(BaseCommand):
     def write_summary(
         self, shown: Registry, listed: int, selected: Registry, problems: list[Problem]
     ) -> None:
-        summary = (
-            f"{count(len(shown.receivers), 'receiver')} on {count(listed, 'signal')}, "
-            f"{len(shown.pending)} pending, {count(len(problems), 'problem')}"
-        )
+        summary = totals(len(shown.receivers), listed, len(shown.pending), len(problems))
         hidden = len(selected.receivers) - len(shown.receivers)
         if hidden:
             them = "it" if hidden == 1 else "them"
