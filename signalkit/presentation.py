@@ -30,12 +30,14 @@ __all__ = [
     "NO_SOURCE",
     "PENDING",
     "app_label",
+    "class_names",
     "count",
     "duplicated_ids",
     "format_uid",
     "informational_flags",
     "location",
     "names_itself",
+    "plain_text",
     "problem_flags",
     "readable_path",
     "relative_path",
@@ -43,6 +45,7 @@ __all__ = [
     "signal_name",
     "signal_names",
     "totals",
+    "type_name",
 ]
 
 logger = logging.getLogger("signalkit")
@@ -59,6 +62,7 @@ NO_SOURCE = "no Python source"
 PENDING = "waiting for a sender model that is not installed"
 # Receiver kinds whose dotted path alone says what runs; the others are named with it.
 _KINDS_NAMED_BY_PATH = frozenset({"function", "lambda", "dead"})
+_TYPE_MODULE = vars(type)["__module__"]
 _TYPE_QUALNAME = vars(type)["__qualname__"]
 
 
@@ -108,7 +112,8 @@ def problem_flags(receiver: ReceiverInfo, duplicated: set[int]) -> list[str]:
 
 def format_uid(uid: Hashable) -> str:
     """A dispatch_uid as written: a string as it is, anything else as its repr."""
-    return str.__str__(uid) if issubclass(type(uid), str) else safe_repr(uid)
+    text = plain_text(uid)
+    return text if text is not None else safe_repr(uid)
 
 
 def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
@@ -123,18 +128,35 @@ def safe_repr(value: object, limit: int = REPR_LIMIT) -> str:
     try:
         text = str.__str__(repr(value))
     except Exception as exc:
-        logger.debug("repr() of a %s object raised", _class_name(value), exc_info=True)
+        logger.debug("repr() of a %s object raised", type_name(value), exc_info=True)
         text = (
-            f"<unprintable {_class_name(value)} object at {id(value):#x}: repr() raised "
-            f"{_class_name(exc)}>"
+            f"<unprintable {type_name(value)} object at {id(value):#x}: repr() raised "
+            f"{type_name(exc)}>"
         )
     return text if len(text) <= limit else f"{text[: limit - 1]}…"
 
 
-def _class_name(value: object) -> str:
-    # The class's own __qualname__, never one a metaclass computes: always a string.
-    name: str = _TYPE_QUALNAME.__get__(type(value))
-    return name
+def class_names(klass: type) -> tuple[str | None, str]:
+    """(module, qualname) as the class stores them, whatever its metaclass says.
+
+    The module is None when the class's ``__module__`` is not a string.
+    """
+    try:
+        module = plain_text(_TYPE_MODULE.__get__(klass))
+    except Exception:  # a class without __module__ (made by C code) or a hostile one
+        module = None
+    qualname: str = _TYPE_QUALNAME.__get__(klass)
+    return module, qualname
+
+
+def type_name(value: object) -> str:
+    """The qualname of ``value``'s class, for messages: never a repr(), which may raise."""
+    return class_names(type(value))[1]
+
+
+def plain_text(value: object) -> str | None:
+    """``value`` as a plain str when it is a string, else None (never calls its methods)."""
+    return str.__str__(value) if issubclass(type(value), str) else None
 
 
 def location(receiver: ReceiverInfo) -> str:

@@ -42,7 +42,7 @@ from signalkit._compat import (
     receiver_key,
 )
 from signalkit.discovery import catalogue, module_namespace, register_signal
-from signalkit.presentation import safe_repr
+from signalkit.presentation import class_names, plain_text, safe_repr, type_name
 
 __all__ = [
     "Problem",
@@ -373,7 +373,9 @@ def _dispatch_uid(key: Hashable, target: object) -> Hashable | None:
     try:
         own_key = receiver_key(target)
     except Exception:  # Django's key asks the receiver for __func__ and __self__
-        logger.debug("The receiver key of a %s could not be computed", _kind(target), exc_info=True)
+        logger.debug(
+            "The receiver key of a %s could not be computed", type_name(target), exc_info=True
+        )
         return None
     return None if key == own_key else key
 
@@ -403,9 +405,9 @@ class _Description:
             return cls._of(target)
         except Exception:
             logger.debug(
-                "A receiver of type %s could not be described", _kind(target), exc_info=True
+                "A receiver of type %s could not be described", type_name(target), exc_info=True
             )
-            module, qualname = _class_names(type(target))
+            module, qualname = class_names(type(target))
             return cls(
                 _dotted(module, qualname),
                 f"<unprintable {qualname} object at {id(target):#x}>",
@@ -445,12 +447,12 @@ class _Description:
         if issubclass(kind, types.FunctionType):
             return cls._function(target)
         if issubclass(kind, types.BuiltinFunctionType | types.BuiltinMethodType):
-            home = _text(getattr(target, "__module__", None)) or "builtins"
-            name = _text(target.__qualname__) or "<builtin>"
+            home = plain_text(getattr(target, "__module__", None)) or "builtins"
+            name = plain_text(target.__qualname__) or "<builtin>"
             return cls(_dotted(home, name), name, "builtin", home, None, None, target)
         if issubclass(kind, type):
             file, line = _class_source(target)
-            module, qualname = _class_names(target)
+            module, qualname = class_names(target)
             return cls(_dotted(module, qualname), qualname, "class", module, file, line, id(target))
         return cls._instance(target)
 
@@ -458,7 +460,7 @@ class _Description:
     def _function(cls, function: types.FunctionType) -> _Description:
         file, line = _code_location(function)
         # A function's __module__ is any object (None for code run by exec without one).
-        module = _text(function.__module__)
+        module = plain_text(function.__module__)
         kind = "lambda" if function.__name__ == "<lambda>" else "function"
         # A plain function is known by where it is defined, so one imported twice under two
         # module names (the classic cause of double e-mails) still counts as one callable.
@@ -481,7 +483,7 @@ class _Description:
     @classmethod
     def _instance(cls, target: object) -> _Description:
         klass = type(target)
-        module, qualname = _class_names(klass)
+        module, qualname = class_names(klass)
         # The class's own __call__, looked up without running any descriptor or metaclass.
         call = inspect.getattr_static(klass, "__call__", None)
         file, line = (
@@ -496,33 +498,6 @@ class _Description:
             line,
             id(target),
         )
-
-
-_TYPE_MODULE = vars(type)["__module__"]
-_TYPE_QUALNAME = vars(type)["__qualname__"]
-
-
-def _class_names(klass: type) -> tuple[str | None, str]:
-    """(module, qualname) as the class stores them, whatever its metaclass says.
-
-    The module is None when the class's ``__module__`` is not a string.
-    """
-    try:
-        module = _text(_TYPE_MODULE.__get__(klass))
-    except Exception:  # a class without __module__ (made by C code) or a hostile one
-        module = None
-    qualname: str = _TYPE_QUALNAME.__get__(klass)
-    return module, qualname
-
-
-def _kind(value: object) -> str:
-    """The qualname of ``value``'s class, for log lines: never a repr(), which may raise."""
-    return _class_names(type(value))[1]
-
-
-def _text(value: object) -> str | None:
-    """``value`` as a plain str when it is a string, else None (never calls its methods)."""
-    return str.__str__(value) if issubclass(type(value), str) else None
 
 
 def _dotted(module: str | None, qualname: str | None) -> str:
@@ -554,7 +529,7 @@ def _class_source(klass: type) -> tuple[str | None, int | None]:
     except (OSError, TypeError):
         return None, None
     except Exception:  # inspect reads __module__, __qualname__ ... through the metaclass
-        logger.debug("The source of %s could not be found", _class_names(klass)[1], exc_info=True)
+        logger.debug("The source of %s could not be found", class_names(klass)[1], exc_info=True)
         return None, None
 
 
@@ -669,8 +644,8 @@ def _sender_label(sender: object) -> tuple[str, tuple[str, ...]]:
         if issubclass(sender, models.Model):  # type: ignore[arg-type]
             return _model_label(sender)  # type: ignore[arg-type]
     except Exception:
-        logger.debug("The model sender %s could not be read", _kind(sender), exc_info=True)
-    return _dotted(*_class_names(sender)), ()  # type: ignore[arg-type]
+        logger.debug("The model sender %s could not be read", type_name(sender), exc_info=True)
+    return _dotted(*class_names(sender)), ()  # type: ignore[arg-type]
 
 
 def _model_label(model: type[models.Model]) -> tuple[str, tuple[str, ...]]:
@@ -692,7 +667,7 @@ def _is_async(receiver: object) -> bool:
     try:
         return iscoroutinefunction(receiver)
     except Exception:  # it reads attributes of the receiver, which may raise
-        logger.debug("Whether a %s is async could not be told", _kind(receiver), exc_info=True)
+        logger.debug("Whether a %s is async could not be told", type_name(receiver), exc_info=True)
         return False
 
 
