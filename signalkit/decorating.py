@@ -40,7 +40,7 @@ def decorate(
     """``target`` wrapped so that ``start()`` runs before its code and ``stop(state)`` after.
 
     ``name`` (``"muted_signals()"``) and ``accepts`` describe the decorator in the
-    ``TypeError`` raised for a ``target`` that is not callable.
+    ``TypeError`` raised for a ``target`` it does not wrap: a class, or not callable.
     """
 
     def begin(args: tuple[Any, ...]) -> _Call:
