@@ -19,16 +19,15 @@ import inspect
 import sys
 import threading
 import unittest
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from types import TracebackType
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
-from asgiref.sync import iscoroutinefunction
 from django.apps import apps
 from django.dispatch import Signal
 
-from signalkit import gate, presentation
+from signalkit import decorating, gate, presentation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -231,99 +230,15 @@ class muted_signals:
             if issubclass(target, unittest.TestCase):
                 return self._decorate_test_case(target)
             return self._decorate_class(target)
-        if inspect.isasyncgenfunction(target):
-            return self._decorate_async_generator(target)
-        if inspect.isgeneratorfunction(target):
-            return self._decorate_generator(target)
-        if iscoroutinefunction(target):
-            return self._decorate_coroutine_function(target)
-        if callable(target):
-            return self._decorate_function(target)
-        raise TypeError(
-            f"muted_signals() decorates functions, coroutine functions, generators, test "
-            f"classes and factory_boy factories, not {target!r}."
+        return decorating.decorate(
+            target,
+            self._start,
+            self._stop,
+            name="muted_signals()",
+            accepts=(
+                "functions, coroutine functions, generators, test classes and factory_boy factories"
+            ),
         )
-
-    def _decorate_function(self, function: F) -> F:
-        @functools.wraps(function)
-        def muted(*args: Any, **kwargs: Any) -> Any:
-            rule = self._start()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self._stop(rule)
-
-        return cast(F, muted)
-
-    def _decorate_coroutine_function(self, function: F) -> F:
-        @functools.wraps(function)
-        async def muted(*args: Any, **kwargs: Any) -> Any:
-            rule = self._start()
-            try:
-                return await function(*args, **kwargs)
-            finally:
-                self._stop(rule)
-
-        return cast(F, muted)
-
-    def _decorate_generator(self, function: F) -> F:
-        @functools.wraps(function)
-        def muted(*args: Any, **kwargs: Any) -> Iterator[Any]:
-            generator = function(*args, **kwargs)  # runs none of the body yet
-            resume: Callable[[Any], Any] = generator.send
-            value: Any = None
-            while True:
-                rule = self._start()
-                try:
-                    item = resume(value)
-                except StopIteration as stop:
-                    return stop.value  # type: ignore[no-any-return]
-                finally:
-                    self._stop(rule)
-                try:
-                    value, resume = (yield item), generator.send
-                except GeneratorExit:
-                    self._close(generator)
-                    raise
-                except BaseException as exc:  # thrown in: let the body handle it, muted
-                    value, resume = exc, generator.throw
-
-        return cast(F, muted)
-
-    def _decorate_async_generator(self, function: F) -> F:
-        @functools.wraps(function)
-        async def muted(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            generator = function(*args, **kwargs)
-            resume: Callable[[Any], Any] = generator.asend
-            value: Any = None
-            while True:
-                rule = self._start()
-                try:
-                    item = await resume(value)
-                except StopAsyncIteration:
-                    return
-                finally:
-                    self._stop(rule)
-                try:
-                    value, resume = (yield item), generator.asend
-                except GeneratorExit:
-                    rule = self._start()
-                    try:
-                        await generator.aclose()
-                    finally:
-                        self._stop(rule)
-                    raise
-                except BaseException as exc:
-                    value, resume = exc, generator.athrow
-
-        return cast(F, muted)
-
-    def _close(self, generator: Any) -> None:
-        rule = self._start()
-        try:
-            generator.close()
-        finally:
-            self._stop(rule)
 
     def _decorate_test_case(self, cls: type[unittest.TestCase]) -> type[unittest.TestCase]:
         own = cls.__dict__.get("setUpClass")

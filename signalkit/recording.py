@@ -20,13 +20,16 @@ recorder itself is referenced.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from django.dispatch import Signal
 
-from signalkit import gate, presentation
+from signalkit import decorating, gate, presentation
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 _NO_SENDER = object()
 
@@ -148,11 +151,34 @@ class SignalRecorder:
 
 
 class record_signals:
-    """Record the sends of ``signals`` (every signal when none are given) in a block.
+    """Record the sends of ``signals`` (every signal when none are given) in a block or a call.
 
     ``with record_signals(post_save) as rec:`` yields the :class:`SignalRecorder`, which
     records from every thread and task until the block ends. Each object records one
     block: entering it again, or leaving it without entering, raises ``RuntimeError``.
+
+    As a decorator, each call of the decorated function records into a new
+    :class:`SignalRecorder`, passed to the function the way ``unittest.mock.patch`` passes
+    its mock: as an extra positional argument after the call's own positional arguments.
+    Give it the first parameter (after ``self``)::
+
+        @record_signals(post_save)
+        def test_signup(rec, db): ...             # pytest: db is a fixture, rec is not
+
+        class SignupTests(TestCase):
+            @record_signals(post_save)
+            def test_signup(self, rec): ...
+
+    A coroutine function stays one and records while it runs; a generator (async or not)
+    records into one recorder per call, while its body runs only (not while it is
+    suspended at a ``yield``). The recorder records from every thread and task while the
+    call runs, like the block's; it stops when the call ends, by an exception too, and the
+    function can keep it (return it, store it) to assert afterwards. The wrapper's
+    signature leaves that first parameter out, so pytest does not look for a fixture named
+    after it. An object used as a decorator (it may decorate several functions) cannot be
+    a ``with`` block, and one used as a ``with`` block cannot decorate: both raise
+    ``RuntimeError``. A class cannot be decorated (``TypeError``): decorate its test
+    methods.
 
     The recorder keeps what it records: every :class:`SignalCall` holds its sender and
     keyword arguments (model instances, requests, files...), so they stay alive while the
@@ -167,6 +193,12 @@ class record_signals:
 
     def __enter__(self) -> SignalRecorder:
         with self._lock:
+            if self._state == "decorator":
+                raise RuntimeError(
+                    "this record_signals() object is a decorator (each call of what it "
+                    "decorates records into a new recorder): use a record_signals(...) of "
+                    "its own for a 'with' block."
+                )
             if self._state != "new":
                 raise RuntimeError(
                     f"this record_signals() block was already entered ({self._state}): "
@@ -189,6 +221,37 @@ class record_signals:
                 )
             self._state = "finished"
         gate.remove_recorder(self.recorder)
+
+    def __call__(self, function: F) -> F:
+        if isinstance(function, type):
+            raise TypeError(
+                f"record_signals() cannot decorate a class ({function.__qualname__}): "
+                f"decorate its test methods, each then takes the recorder "
+                f"(def test_x(self, rec)), or use 'with record_signals(...) as rec:'."
+            )
+        decorated = decorating.decorate_passing(
+            function, self._begin_call, name="record_signals()", passes="a new SignalRecorder"
+        )
+        with self._lock:
+            if self._state not in ("new", "decorator"):
+                raise RuntimeError(
+                    f"this record_signals() object is a 'with' block ({self._state}), it "
+                    f"cannot decorate: use a record_signals(...) of its own as the decorator."
+                )
+            self._state = "decorator"
+        return decorated
+
+    def _begin_call(
+        self,
+    ) -> tuple[SignalRecorder, Callable[[], SignalRecorder], Callable[[SignalRecorder], None]]:
+        """A new recorder for one call of a decorated function, and its start and stop."""
+        recorder = SignalRecorder(tuple(self.recorder.signals))
+
+        def start() -> SignalRecorder:
+            gate.add_recorder(recorder)
+            return recorder
+
+        return recorder, start, gate.remove_recorder
 
 
 def check_count(count: object, function: str) -> None:
