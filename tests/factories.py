@@ -1,4 +1,4 @@
-"""factory_boy factories for the example project's models."""
+"""factory_boy factories for the library tests: users, and the models of ``tests.shop``."""
 
 from __future__ import annotations
 
@@ -11,15 +11,12 @@ from django.conf import settings
 from django.db.models.signals import post_init, post_save, pre_save
 from factory.django import DjangoModelFactory, Password
 
-from example_project.blog.models import Comment, Post
-from example_project.orders.models import Order
-from example_project.products.models import Product, Tag
-from example_project.users.models import Profile
 from signalkit import muted_signals
+from tests.shop.models import Comment, Order, Post, Product, Profile
 
 
 class UserFactory(DjangoModelFactory):
-    """A user; its ``users.Profile`` comes with it (AutoProfileMixin)."""
+    """A user; its ``shop.Profile`` comes with it (AutoProfileMixin)."""
 
     class Meta:
         model = settings.AUTH_USER_MODEL
@@ -47,30 +44,13 @@ class ProfileFactory(DjangoModelFactory):
         return profile
 
 
-class TagFactory(DjangoModelFactory):
-    class Meta:
-        model = Tag
-        django_get_or_create = ("name",)
-
-    name = factory.Sequence(lambda n: f"tag{n}")
-
-
 class ProductFactory(DjangoModelFactory):
-    """A product; ``ProductFactory(tags=[tag, ...])`` links tags after it is saved."""
-
     class Meta:
         model = Product
-        skip_postgeneration_save = True  # tags.add() needs no second save
 
     name = factory.Sequence(lambda n: f"Product {n}")
-    description = "A thing the shop sells."
     price = Decimal("10.00")
     quantity = 10
-
-    @factory.post_generation
-    def tags(self, create: bool, extracted: list[Tag] | None, **kwargs: Any) -> None:
-        if create and extracted:
-            self.tags.add(*extracted)
 
 
 class OrderFactory(DjangoModelFactory):
@@ -89,7 +69,6 @@ class PostFactory(DjangoModelFactory):
         model = Post
 
     title = factory.Sequence(lambda n: f"Post {n}")
-    body = "Signals, explained."
     author = factory.SubFactory(UserFactory)
 
 
@@ -98,8 +77,6 @@ class CommentFactory(DjangoModelFactory):
         model = Comment
 
     post = factory.SubFactory(PostFactory)
-    author_name = "Bob"
-    email = "bob@example.com"
     body = "Nice post."
 
 

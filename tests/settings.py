@@ -12,7 +12,8 @@ ALLOWED_HOSTS = ["*"]
 USE_TZ = True
 TIME_ZONE = "UTC"
 
-# SQLite in memory unless SIGNALKIT_DATABASE_URL names a PostgreSQL server.
+# SQLite in memory unless SIGNALKIT_DATABASE_URL names a PostgreSQL or MariaDB server (the
+# demo's URL parser: shared infrastructure, none of the demo's apps are installed).
 DATABASES = {"default": database_from_url(os.environ.get(ENV_VAR), ":memory:")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -24,13 +25,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "signalkit",
-    "example_project.users",
-    "example_project.products",
-    "example_project.orders",
-    "example_project.blog",
-    "example_project.monitoring",
-    "example_project.demo",
     "tests.registry_app",
+    "tests.shop",
 ]
 
 MIDDLEWARE = [
@@ -42,7 +38,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
-ROOT_URLCONF = "example_project.urls"
+ROOT_URLCONF = "tests.urls"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

@@ -575,7 +575,7 @@ def test_signals_without_receivers_are_listed_in_a_collapsed_section(
 def test_signals_without_receivers_are_not_listed_under_a_filter(
     viewer: User, probe: Signal
 ) -> None:
-    content = get_page(viewer, app="users").content.decode()
+    content = get_page(viewer, app="shop").content.decode()
 
     assert "sk-empty-signals" not in content
 
@@ -903,12 +903,14 @@ def test_signals_sharing_a_name_are_listed_by_path_in_the_filter(
     assert "request_started" in displays  # a name no other signal has
 
 
-# --- the example shop ----------------------------------------------------------------
+# --- the admin site ----------------------------------------------------------------
 
 
-def test_the_demo_superuser_sees_the_page(client: Client) -> None:
-    call_command("demo", stdout=StringIO(), stderr=StringIO())
-    assert client.login(username="admin", password="admin")
+def test_a_superuser_logged_in_with_a_password_sees_the_page_and_its_link(
+    client: Client,
+) -> None:
+    SuperuserFactory(username="admin")
+    assert client.login(username="admin", password="password")
 
     index = client.get("/admin/").content.decode()
     response = client.get(URL)

@@ -116,7 +116,7 @@ def computed(page: Page, selector: str, prop: str) -> str:
 def test_a_viewer_finds_the_page_filters_by_app_and_searches_a_receiver(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
-    # Django's own receivers: the example shop's may change, these stay.
+    # Django's own receivers: the test apps' may change, these stay.
     auth = [r.path for r in snapshot().receivers if r.app == "auth"]
     screenshot = tmp_path / "admin-receivers.png"
 

@@ -16,9 +16,6 @@ from django.contrib.auth.models import User
 from django.db.models.signals import post_init, post_save, pre_init, pre_save
 from django.dispatch import Signal
 
-from example_project.blog.models import Comment, Post
-from example_project.products.models import Product
-from example_project.users.models import Profile
 from signalkit import gate
 from tests.factories import (
     AuthorWithQuietPostFactory,
@@ -37,6 +34,7 @@ from tests.factories import (
     TwiceMutedUserFactory,
     UserFactory,
 )
+from tests.shop.models import Comment, Post, Product, Profile
 
 pytestmark = pytest.mark.django_db
 

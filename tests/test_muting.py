@@ -18,11 +18,10 @@ from django.dispatch import Signal
 from django.test import Client, TestCase, override_settings
 from django.test.utils import CaptureQueriesContext
 
-from example_project.blog.models import Comment
-from example_project.users.models import Profile
 from signalkit import ALL, gate, muted_signals
 from tests.factories import CommentFactory, PostFactory, UserFactory
 from tests.registry_app.models import StaffUser
+from tests.shop.models import Comment, Profile
 
 
 class Ear:

@@ -1,4 +1,4 @@
-"""AutoProfileMixin on the example shop's ``users.Profile`` (``auth.User``).
+"""AutoProfileMixin on the test shop's ``shop.Profile`` (``auth.User``).
 
 The swapped user model, the abstract base, several one-to-one fields, the defaults hook and
 multiple databases are in ``tests/profiles_swapped_app`` (see ``test_profiles_swapped.py``).
@@ -27,7 +27,6 @@ from django.db.models.signals import class_prepared, post_save
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
-from example_project.users.models import Profile
 from signalkit import autodiscover, muted_signals
 from signalkit.mixins import AutoProfileMixin, BackfillProfiles
 from signalkit.mixins import profiles as profiles_module
@@ -36,11 +35,12 @@ from signalkit.registry import ReceiverInfo, snapshot
 from tests.factories import ProfileFactory, UserFactory, UserWithoutProfileFactory
 from tests.processes import run_manage
 from tests.registry_app.models import StaffUser
+from tests.shop.models import Profile
 
 pytestmark = pytest.mark.django_db
 
-RECEIVER_PATH = "example_project.users.models.Profile.auto_create_receiver"
-UID = "signalkit.AutoProfileMixin:users.profile"
+RECEIVER_PATH = "tests.shop.models.Profile.auto_create_receiver"
+UID = "signalkit.AutoProfileMixin:shop.profile"
 
 
 def receivers_of_profile() -> list[ReceiverInfo]:
@@ -48,7 +48,7 @@ def receivers_of_profile() -> list[ReceiverInfo]:
 
 
 def profile_inserts(queries: CaptureQueriesContext) -> int:
-    insert = f"INSERT INTO {connection.ops.quote_name('users_profile')}"
+    insert = f"INSERT INTO {connection.ops.quote_name('shop_profile')}"
     return sum(1 for q in queries.captured_queries if q["sql"].startswith(insert))
 
 
@@ -93,7 +93,7 @@ def test_signalkit_connects_the_receiver_to_the_user_model_and_its_proxies() -> 
 def test_the_receiver_is_listed_under_the_profile_models_app_and_name() -> None:
     [receiver] = [r for r in receivers_of_profile() if r.sender_label == "auth.User"]
 
-    assert (receiver.path, receiver.app) == (RECEIVER_PATH, "users")
+    assert (receiver.path, receiver.app) == (RECEIVER_PATH, "shop")
     assert receiver.file == profiles_module.__file__
 
 
@@ -176,8 +176,8 @@ def test_loading_users_with_their_profiles_keeps_the_fixtures_profiles_only(
             [
                 {"model": "auth.user", "pk": 501, "fields": {"username": "a", "password": "!"}},
                 {"model": "auth.user", "pk": 502, "fields": {"username": "b", "password": "!"}},
-                {"model": "users.profile", "pk": 601, "fields": {"user": 501, "location": "Oslo"}},
-                {"model": "users.profile", "pk": 602, "fields": {"user": 502, "location": "Rome"}},
+                {"model": "shop.profile", "pk": 601, "fields": {"user": 501, "location": "Oslo"}},
+                {"model": "shop.profile", "pk": 602, "fields": {"user": 502, "location": "Rome"}},
             ]
         )
     )
@@ -355,7 +355,7 @@ def test_backfill_runs_one_select_and_one_insert_per_batch() -> None:
         Profile.backfill(batch_size=20)
 
     assert statements(queries, "SELECT", "auth_user") == 3  # 20, 20, then 10: done
-    assert statements(queries, "INSERT", "users_profile") == 3
+    assert statements(queries, "INSERT", "shop_profile") == 3
 
 
 def test_backfill_reports_progress_after_each_batch() -> None:
@@ -427,7 +427,7 @@ def test_backfill_takes_the_largest_batch_size() -> None:
 
 def test_a_data_migration_with_a_bad_batch_size_fails_when_it_is_written() -> None:
     with pytest.raises(ValueError, match=r"batch_size must be from 1 to 100000 .*, not 0\.$"):
-        BackfillProfiles("users.Profile", batch_size=0)
+        BackfillProfiles("shop.Profile", batch_size=0)
 
 
 # --- manage.py backfill_profiles -------------------------------------------------------------
@@ -440,8 +440,8 @@ def test_the_command_creates_the_missing_profiles_and_says_how_many() -> None:
 
     assert code == 0
     assert stdout.splitlines() == [
-        "users.Profile: 3 users without a profile.",
-        "users.Profile: created 3 profiles.",
+        "shop.Profile: 3 users without a profile.",
+        "shop.Profile: created 3 profiles.",
     ]
     assert Profile.objects.count() == 3
 
@@ -453,7 +453,7 @@ def test_dry_run_writes_nothing_and_counts_the_users_without_a_profile() -> None
         stdout, _, code = run_backfill_command("--dry-run")
 
     assert code == 0
-    assert stdout == "users.Profile: 3 users without a profile; --dry-run: nothing written.\n"
+    assert stdout == "shop.Profile: 3 users without a profile; --dry-run: nothing written.\n"
     assert not Profile.objects.exists()
     assert all(q["sql"].startswith("SELECT") for q in queries.captured_queries)
 
@@ -461,10 +461,10 @@ def test_dry_run_writes_nothing_and_counts_the_users_without_a_profile() -> None
 def test_the_model_option_backfills_that_model() -> None:
     UserWithoutProfileFactory()
 
-    stdout, _, code = run_backfill_command("--model", "users.Profile", "--batch-size", "1")
+    stdout, _, code = run_backfill_command("--model", "shop.Profile", "--batch-size", "1")
 
     assert code == 0
-    assert "users.Profile: created 1 profile." in stdout
+    assert "shop.Profile: created 1 profile." in stdout
 
 
 def test_when_every_user_has_a_profile_the_command_says_so() -> None:
@@ -472,7 +472,7 @@ def test_when_every_user_has_a_profile_the_command_says_so() -> None:
 
     stdout, _, _ = run_backfill_command()
 
-    assert stdout == "users.Profile: every user has a profile.\n"
+    assert stdout == "shop.Profile: every user has a profile.\n"
 
 
 def test_on_a_terminal_the_command_updates_a_progress_line() -> None:
@@ -480,7 +480,7 @@ def test_on_a_terminal_the_command_updates_a_progress_line() -> None:
 
     stdout, _, _ = run_backfill_command("--batch-size", "2", tty=True)
 
-    assert "\rusers.Profile: 2 of 3 (66%)\rusers.Profile: 3 of 3 (100%)\n" in stdout
+    assert "\rshop.Profile: 2 of 3 (66%)\rshop.Profile: 3 of 3 (100%)\n" in stdout
 
 
 def test_off_a_terminal_the_command_prints_no_progress_line() -> None:
@@ -503,9 +503,9 @@ def test_verbosity_zero_prints_nothing_and_still_backfills() -> None:
 @pytest.mark.parametrize(
     ("label", "message"),
     [
-        ("users.Nope", "--model 'users.Nope' is not an installed model."),
+        ("shop.Nope", "--model 'shop.Nope' is not an installed model."),
         ("nope", "--model 'nope' is not an installed model."),
-        ("products.Product", "--model 'products.Product': products.Product does not use"),
+        ("shop.Product", "--model 'shop.Product': shop.Product does not use"),
     ],
     ids=["unknown-model", "not-a-label", "not-a-profile-model"],
 )
@@ -516,7 +516,7 @@ def test_a_bad_model_is_a_command_error_listing_the_profile_models(
 
     assert code == 1
     assert message in stderr
-    assert stderr.rstrip().endswith("Profile models: users.Profile.")
+    assert stderr.rstrip().endswith("Profile models: shop.Profile.")
 
 
 @pytest.mark.parametrize(
@@ -550,7 +550,7 @@ def test_the_largest_batch_size_is_taken() -> None:
     stdout, _, code = run_backfill_command("--batch-size", "100000")
 
     assert code == 0
-    assert "users.Profile: created 1 profile." in stdout
+    assert "shop.Profile: created 1 profile." in stdout
 
 
 def test_an_unknown_database_is_one_line_naming_it_and_the_databases() -> None:
@@ -568,7 +568,7 @@ def test_an_unknown_database_is_one_line_naming_it_and_the_databases() -> None:
 def test_a_bad_option_after_good_ones_writes_nothing() -> None:
     UserWithoutProfileFactory()
 
-    _, _, code = run_backfill_command("--model", "users.Profile", "--database", "nope")
+    _, _, code = run_backfill_command("--model", "shop.Profile", "--database", "nope")
 
     assert code == 1
     assert not Profile.objects.exists()
@@ -587,9 +587,9 @@ def test_a_database_error_midway_is_one_line_saying_what_was_done_and_how_to_res
     stdout, stderr, code = run_backfill_command("--batch-size", "2")
 
     assert code == 1
-    assert stdout == "users.Profile: 3 users without a profile.\n"
+    assert stdout == "shop.Profile: 3 users without a profile.\n"
     assert stderr.startswith(
-        "CommandError: users.Profile: the database refused the backfill after 2 new profiles: "
+        "CommandError: shop.Profile: the database refused the backfill after 2 new profiles: "
     )
     assert stderr.endswith(
         ". Each batch commits on its own: fix the cause and run the command again to resume.\n"
@@ -603,7 +603,7 @@ def test_a_database_error_midway_is_one_line_saying_what_was_done_and_how_to_res
     [
         ("--batch-size", "9223372036854775808"),
         ("--database", "bogus"),
-        ("--model", "users.Nope"),
+        ("--model", "shop.Nope"),
     ],
     ids=["batch-size", "database", "model"],
 )
@@ -612,7 +612,9 @@ def test_manage_py_with_a_bad_option_exits_1_with_one_line_and_touches_no_databa
 ) -> None:
     database = tmp_path / "db.sqlite3"
 
-    result = run_manage("backfill_profiles", *args, url=f"sqlite:///{database}")
+    result = run_manage(
+        "backfill_profiles", *args, url=f"sqlite:///{database}", settings="tests.settings"
+    )
 
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr.startswith(f"CommandError: {args[0]} {args[1]!r}")
@@ -625,7 +627,7 @@ def test_manage_py_with_a_bad_option_exits_1_with_one_line_and_touches_no_databa
 
 def historical_apps() -> Any:
     return (
-        MigrationExecutor(connection).loader.project_state(("users", "0002_backfill_profiles")).apps
+        MigrationExecutor(connection).loader.project_state(("shop", "0002_backfill_profiles")).apps
     )
 
 
@@ -638,7 +640,7 @@ def a_schema_editor() -> Any:
 def test_backfill_profiles_creates_the_missing_profiles_with_historical_models() -> None:
     UserWithoutProfileFactory.create_batch(3)
 
-    BackfillProfiles("users.Profile")(historical_apps(), a_schema_editor())
+    BackfillProfiles("shop.Profile")(historical_apps(), a_schema_editor())
 
     assert Profile.objects.count() == 3
 
@@ -647,7 +649,7 @@ def test_backfill_profiles_skips_a_database_the_routers_keep_the_model_out_of() 
     UserWithoutProfileFactory()
 
     with override_settings(DATABASE_ROUTERS=[NoProfilesRouter()]):
-        BackfillProfiles("users.Profile")(historical_apps(), a_schema_editor())
+        BackfillProfiles("shop.Profile")(historical_apps(), a_schema_editor())
 
     assert not Profile.objects.exists()
 
@@ -658,19 +660,19 @@ class NoProfilesRouter:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_example_data_migration_backfills_users_that_predate_it() -> None:
+def test_the_shops_data_migration_backfills_users_that_predate_it() -> None:
     UserWithoutProfileFactory.create_batch(2)
-    call_command("migrate", "users", "0001", verbosity=0)
+    call_command("migrate", "shop", "0001", verbosity=0)
 
-    call_command("migrate", "users", verbosity=0)
+    call_command("migrate", "shop", verbosity=0)
 
     assert Profile.objects.count() == 2
 
 
 def test_backfill_profiles_is_written_into_migrations_by_its_import_path() -> None:
-    written, imports = MigrationWriter.serialize(BackfillProfiles("users.Profile"))
+    written, imports = MigrationWriter.serialize(BackfillProfiles("shop.Profile"))
 
-    assert written == "signalkit.mixins.profiles.BackfillProfiles('users.Profile')"
+    assert written == "signalkit.mixins.profiles.BackfillProfiles('shop.Profile')"
     assert imports == {"import signalkit.mixins.profiles"}
 
 
@@ -684,11 +686,11 @@ def test_backfill_profiles_takes_a_model_label() -> None:
 
 @pytest.fixture
 def define() -> Iterator[Callable[..., type[models.Model]]]:
-    """``define(name, **attrs)``: a profile model of the users app, in a registry of its own."""
-    with isolate_apps("example_project.users"):
+    """``define(name, **attrs)``: a profile model of the shop app, in a registry of its own."""
+    with isolate_apps("tests.shop"):
 
         def define_(name: str, **attrs: Any) -> type[models.Model]:
-            body = {"__module__": "example_project.users.models", **attrs}
+            body = {"__module__": "tests.shop.models", **attrs}
             return type(name, (AutoProfileMixin, models.Model), body)
 
         yield define_
@@ -707,7 +709,7 @@ def test_a_profile_model_without_a_one_to_one_field_to_the_user_model_is_an_erro
 
     with pytest.raises(
         ImproperlyConfigured,
-        match=r"^users\.Orphan uses AutoProfileMixin but has no OneToOneField to "
+        match=r"^shop\.Orphan uses AutoProfileMixin but has no OneToOneField to "
         r"settings\.AUTH_USER_MODEL \('auth\.User'\)\. Add one: user = models\.OneToOneField",
     ):
         define("Orphan", owner=owner)
@@ -718,7 +720,7 @@ def test_several_one_to_one_fields_to_the_user_model_without_the_setting_is_an_e
 ) -> None:
     with pytest.raises(
         ImproperlyConfigured,
-        match=r"^users\.Pair has 2 OneToOneFields to settings\.AUTH_USER_MODEL \('auth\.User'\): "
+        match=r"^shop\.Pair has 2 OneToOneFields to settings\.AUTH_USER_MODEL \('auth\.User'\): "
         r"owner, reviewer\. Say which one is the profile's user: set "
         r"profile_user_field = '<name>' on the model, e\.g\. 'owner'\.$",
     ):
@@ -730,7 +732,7 @@ def test_a_profile_user_field_that_is_no_field_is_an_error(
 ) -> None:
     with pytest.raises(
         ImproperlyConfigured,
-        match=r"^users\.Typo: profile_user_field = 'usr' is not a field of users\.Typo\. "
+        match=r"^shop\.Typo: profile_user_field = 'usr' is not a field of shop\.Typo\. "
         r"Name one of its OneToOneFields to the user model: user\.$",
     ):
         define("Typo", profile_user_field="usr", user=user_link())
@@ -741,7 +743,7 @@ def test_a_profile_user_field_that_is_not_a_link_to_the_user_model_is_an_error(
 ) -> None:
     with pytest.raises(
         ImproperlyConfigured,
-        match=r"^users\.Wrong: profile_user_field = 'nickname' is not a OneToOneField to "
+        match=r"^shop\.Wrong: profile_user_field = 'nickname' is not a OneToOneField to "
         r"settings\.AUTH_USER_MODEL \('auth\.User'\)",
     ):
         define(

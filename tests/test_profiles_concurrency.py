@@ -32,9 +32,9 @@ from django.core.management import call_command
 from django.db import IntegrityError, OperationalError, connection, connections, transaction
 from django.db.models.signals import ModelSignal, post_save, pre_save
 
-from example_project.users.models import Profile
 from signalkit.mixins.profiles import ProfileSerializationFailure
 from tests.factories import UserWithoutProfileFactory
+from tests.shop.models import Profile
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -313,7 +313,7 @@ def test_for_user_losing_the_race_inside_a_snapshot_raises_a_serialization_failu
     with pytest.raises(ProfileSerializationFailure) as raised:
         loser.result()
     assert str(raised.value) == (
-        f"users.Profile.for_user(): another transaction created the profile of auth.User "
+        f"shop.Profile.for_user(): another transaction created the profile of auth.User "
         f"{user.pk} after this transaction's snapshot was taken ({isolation.upper()}), so "
         f"this transaction can neither see that profile nor create another. Retry the whole "
         f"transaction, or create profiles at READ COMMITTED or outside atomic()."
@@ -526,7 +526,7 @@ def test_backfill_inside_a_snapshot_that_misses_a_new_profile_asks_for_a_retry(
     Profile.for_user(fresh(users[1]))
     before_insert.release()
 
-    with pytest.raises(ProfileSerializationFailure, match=r"^users\.Profile\.backfill\(\): "):
+    with pytest.raises(ProfileSerializationFailure, match=r"^shop\.Profile\.backfill\(\): "):
         backfiller.result()
     assert Profile.objects.count() == 1  # the backfill rolled back with its transaction
 
@@ -674,7 +674,7 @@ def test_two_threads_creating_users_at_once_give_each_user_exactly_one_profile()
 
 
 @pytest.mark.server_database
-def test_threads_racing_to_create_one_users_profile_all_get_that_profile() -> None:
+def test_threads_racing_to_create_one_shop_profile_all_get_that_profile() -> None:
     users = UserWithoutProfileFactory.create_batch(10)
     found: dict[int, set[int]] = {user.pk: set() for user in users}
 

@@ -128,9 +128,9 @@ def test_the_signal_recorder_fixture_records_every_signal_of_the_test(
         from django.contrib.auth.models import User
         from django.db.models.signals import post_save
 
-        from example_project.users.models import Profile
         from shop_signals import Till, ping, pong
         from signalkit import gate
+        from tests.shop.models import Profile
 
 
         def test_records_custom_signals(signal_recorder):
@@ -182,7 +182,7 @@ def test_the_signal_recorder_fixture_records_every_signal_of_the_test(
 # --- the muted_signals marker ---------------------------------------------------------------
 
 
-def test_the_marker_mutes_the_example_shops_profile_receiver_fixtures_included(
+def test_the_marker_mutes_the_test_shops_profile_receiver_fixtures_included(
     project: pytest.Pytester,
 ) -> None:
     project.makepyfile(
@@ -191,7 +191,7 @@ def test_the_marker_mutes_the_example_shops_profile_receiver_fixtures_included(
         from django.contrib.auth.models import User
         from django.db.models.signals import post_save
 
-        from example_project.users.models import Profile
+        from tests.shop.models import Profile
 
 
         @pytest.fixture

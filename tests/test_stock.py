@@ -1,7 +1,7 @@
-"""StockMovementMixin on the demo shop's ``orders.Order``: every way an order moves stock.
+"""StockMovementMixin on the test shop's ``shop.Order``: every way an order moves stock.
 
 ``Order.quantity`` units of ``Order.product`` come out of ``Product.quantity`` (the stock).
-Query expectations name statements as ``"UPDATE products_product"``; savepoints and
+Query expectations name statements as ``"UPDATE shop_product"``; savepoints and
 transaction statements are left out (see :func:`statements`).
 """
 
@@ -19,11 +19,10 @@ from django.db.models import F
 from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext, isolate_apps
 
-from example_project.orders.models import Order
-from example_project.products.models import Product
 from signalkit.mixins import InsufficientStock, StockMovementMixin, StockMovementQuerySet
 from signalkit.mixins.stock import disconnect_stock_model
 from tests.factories import OrderFactory, ProductFactory, UserFactory
+from tests.shop.models import Order, Product
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +40,7 @@ def sql_of(queries: CaptureQueriesContext) -> list[str]:
 
 
 def statements(queries: CaptureQueriesContext) -> list[str]:
-    """``["UPDATE products_product", "INSERT orders_order", ...]``: verb and table."""
+    """``["UPDATE shop_product", "INSERT shop_order", ...]``: verb and table."""
     found = []
     for sql in sql_of(queries):
         match = STATEMENT.match(sql)
@@ -53,9 +52,9 @@ def statements(queries: CaptureQueriesContext) -> list[str]:
 def updated_product_pks(queries: CaptureQueriesContext) -> list[int]:
     """The pks of the products the stock UPDATEs touched, in order."""
     return [
-        int(re.search(r'(?:"products_product"\.)?"id" = (\d+)', sql)[1])  # type: ignore[index]
+        int(re.search(r'(?:"shop_product"\.)?"id" = (\d+)', sql)[1])  # type: ignore[index]
         for sql in sql_of(queries)
-        if sql.startswith('UPDATE "products_product"')
+        if sql.startswith('UPDATE "shop_product"')
     ]
 
 
@@ -76,7 +75,7 @@ def test_creating_an_order_is_one_guarded_update_and_no_select_of_the_product() 
     with CaptureQueriesContext(connection) as queries:
         Order.objects.create(product=product, quantity=3)
 
-    assert statements(queries) == ["UPDATE products_product", "INSERT orders_order"]
+    assert statements(queries) == ["UPDATE shop_product", "INSERT shop_order"]
     [update] = [sql for sql in sql_of(queries) if sql.startswith("UPDATE")]
     assert '"quantity" - 3' in update
     assert '"quantity" >= 3' in update
@@ -139,9 +138,9 @@ def test_changing_the_quantity_reads_the_order_and_updates_the_stock_once() -> N
         order.save()
 
     assert statements(queries) == [
-        "SELECT orders_order",
-        "UPDATE products_product",
-        "UPDATE orders_order",
+        "SELECT shop_order",
+        "UPDATE shop_product",
+        "UPDATE shop_order",
     ]
 
 
@@ -152,7 +151,7 @@ def test_saving_the_same_quantity_moves_no_stock() -> None:
     with CaptureQueriesContext(connection) as queries:
         order.save()
 
-    assert statements(queries) == ["SELECT orders_order", "UPDATE orders_order"]
+    assert statements(queries) == ["SELECT shop_order", "UPDATE shop_order"]
     assert stock(order.product) == 8
 
 
@@ -200,7 +199,7 @@ def test_update_fields_without_product_or_quantity_moves_no_stock_and_reads_noth
     with CaptureQueriesContext(connection) as queries:
         order.save(update_fields=["confirmed"])
 
-    assert statements(queries) == ["UPDATE orders_order"]
+    assert statements(queries) == ["UPDATE shop_order"]
     assert stock(order.product) == 8
 
 
@@ -239,7 +238,7 @@ def test_loading_an_order_fixture_moves_no_stock(tmp_path: Path) -> None:
     product = ProductFactory(quantity=10)
     fields = {"product": product.pk, "quantity": 4, "created_at": "2024-01-01T00:00:00Z"}
     fixture = tmp_path / "orders.json"
-    fixture.write_text(json.dumps([{"model": "orders.order", "pk": 4242, "fields": fields}]))
+    fixture.write_text(json.dumps([{"model": "shop.order", "pk": 4242, "fields": fields}]))
 
     call_command("loaddata", str(fixture), verbosity=0)
     call_command("loaddata", str(fixture), verbosity=0)  # loading it again changes nothing
@@ -266,9 +265,9 @@ def test_deleting_an_order_reads_it_then_updates_the_stock_once() -> None:
         order.delete()
 
     assert statements(queries) == [
-        "SELECT orders_order",
-        "DELETE orders_order",
-        "UPDATE products_product",
+        "SELECT shop_order",
+        "DELETE shop_order",
+        "UPDATE shop_product",
     ]
 
 
@@ -282,7 +281,7 @@ def test_deleting_a_queryset_gives_every_quantity_back_with_one_update_per_produ
 
     assert (stock(first), stock(second)) == (10, 10)
     assert updated_product_pks(queries) == sorted([first.pk, second.pk])
-    assert statements(queries).count("SELECT orders_order") == 2  # the lock, the collector
+    assert statements(queries).count("SELECT shop_order") == 2  # the lock, the collector
 
 
 def test_deleting_part_of_a_queryset_gives_back_only_those_orders() -> None:
@@ -376,8 +375,7 @@ def test_insufficient_stock_names_the_product_what_was_requested_and_what_is_lef
         2,
     )
     assert str(excinfo.value) == (
-        f"Not enough stock of Moka pot (products.Product pk={product.pk}): "
-        f"requested 3, available 2."
+        f"Not enough stock of Moka pot (shop.Product pk={product.pk}): requested 3, available 2."
     )
 
 
@@ -458,7 +456,7 @@ def test_rolling_back_a_savepoint_undoes_its_stock_moves() -> None:
 
 
 def test_a_product_that_does_not_exist_raises_does_not_exist() -> None:
-    with pytest.raises(Product.DoesNotExist, match=r"products\.Product with id=987654"):
+    with pytest.raises(Product.DoesNotExist, match=r"shop\.Product with id=987654"):
         Order.objects.create(product_id=987654, quantity=1)
 
     assert Order.objects.count() == 0
@@ -557,13 +555,13 @@ def test_a_quantity_given_as_a_string_is_converted() -> None:
 
 @pytest.fixture
 def proxy_order() -> Iterator[type[Order]]:
-    """A proxy of orders.Order, made up for the test (its receivers disconnected after)."""
-    with isolate_apps("example_project.orders"):
+    """A proxy of shop.Order, made up for the test (its receivers disconnected after)."""
+    with isolate_apps("tests.shop"):
 
         class RushOrder(Order):
             class Meta:
                 proxy = True
-                app_label = "orders"
+                app_label = "shop"
 
     yield RushOrder
     disconnect_stock_model(RushOrder)

@@ -6,10 +6,9 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from example_project.orders.models import Order
-from example_project.products.models import Product
 from signalkit.mixins import InsufficientStock, UntrackedStockChange
 from tests.factories import OrderFactory, ProductFactory
+from tests.shop.models import Order, Product
 from tests.test_stock import statements, stock, updated_product_pks
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +32,7 @@ def test_bulk_create_takes_the_stock_with_one_update_per_product() -> None:
     assert len(created) == 4
     assert (stock(first), stock(second)) == (4, 6)
     assert updated_product_pks(queries) == sorted([first.pk, second.pk])
-    assert "SELECT products_product" not in statements(queries)
+    assert "SELECT shop_product" not in statements(queries)
 
 
 def test_bulk_create_beyond_the_stock_of_one_product_inserts_nothing() -> None:
@@ -86,7 +85,7 @@ def test_update_of_a_tracked_field_is_refused_naming_it(field: str) -> None:
     if field == "product_id":
         value = value.pk
 
-    with pytest.raises(UntrackedStockChange, match=rf"would change {field} of orders\.Order"):
+    with pytest.raises(UntrackedStockChange, match=rf"would change {field} of shop\.Order"):
         Order.objects.filter(pk=order.pk).update(**{field: value})
 
     assert Order.objects.values_list("quantity", "product_id").get(pk=order.pk) == (
@@ -180,10 +179,10 @@ def test_deleting_many_orders_locks_and_reads_them_in_one_query() -> None:
         Order.objects.filter(product=product).delete()
 
     assert statements(queries) == [
-        "SELECT orders_order",
-        "SELECT orders_order",
-        "DELETE orders_order",
-        "UPDATE products_product",
+        "SELECT shop_order",
+        "SELECT shop_order",
+        "DELETE shop_order",
+        "UPDATE shop_product",
     ]
     assert stock(product) == 20
 

@@ -21,10 +21,9 @@ from django.db import IntegrityError, OperationalError, connection
 from django.db.models import Sum
 from django.dispatch import Signal
 
-from example_project.orders.models import Order
-from example_project.products.models import Product
 from signalkit.mixins import InsufficientStock
 from tests.factories import OrderFactory, ProductFactory
+from tests.shop.models import Order, Product
 from tests.test_stock import stock
 
 pytestmark = [pytest.mark.server_database, pytest.mark.django_db(transaction=True)]

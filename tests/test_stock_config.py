@@ -1,5 +1,5 @@
 """StockMovementMixin's configuration: the ``Stock`` class, system checks, the constraint
-helper, and models the demo shop does not have (allow_negative, to_field, multi-table
+helper, and models the test shop does not have (allow_negative, to_field, multi-table
 inheritance).
 """
 
@@ -18,10 +18,9 @@ from django.core.management.base import SystemCheckError
 from django.db import connection, models
 from django.test.utils import isolate_apps
 
-from example_project.orders.models import Order
-from example_project.products.models import Product
 from signalkit.mixins import InsufficientStock, StockMovementMixin, non_negative_stock_constraint
 from signalkit.mixins.stock import _STOCK_CONFIGS, check_stock_models, disconnect_stock_model
+from tests.shop.models import Order, Product
 
 GOOD_STOCK = {"product_field": "product", "quantity_field": "quantity", "stock_field": "quantity"}
 
@@ -30,14 +29,14 @@ def make_order_model(stock: dict[str, Any] | None, **fields: models.Field[Any, A
     """Define an order model using the mixin in an isolated registry; return it."""
     attrs: dict[str, Any] = {
         "__module__": __name__,
-        "Meta": type("Meta", (), {"app_label": "orders"}),
+        "Meta": type("Meta", (), {"app_label": "shop"}),
         "product": models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+"),
         "quantity": models.PositiveIntegerField(),
         **fields,
     }
     if stock is not None:
         attrs["Stock"] = type("Stock", (), stock)
-    with isolate_apps("example_project.orders"):
+    with isolate_apps("tests.shop"):
         model = type("BadOrder", (StockMovementMixin, models.Model), attrs)
     disconnect_stock_model(model)
     return model
@@ -49,41 +48,41 @@ def make_order_model(stock: dict[str, Any] | None, **fields: models.Field[Any, A
 @pytest.mark.parametrize(
     ("stock", "message"),
     [
-        (None, "orders.BadOrder uses StockMovementMixin but has no inner `class Stock`"),
+        (None, "shop.BadOrder uses StockMovementMixin but has no inner `class Stock`"),
         (
             {**GOOD_STOCK, "stock_fields": "quantity"},
-            "orders.BadOrder.Stock has unknown setting(s) 'stock_fields'; the settings are "
+            "shop.BadOrder.Stock has unknown setting(s) 'stock_fields'; the settings are "
             "product_field, quantity_field, stock_field, allow_negative.",
         ),
         (
             {"product_field": "product", "quantity_field": "quantity"},
-            "orders.BadOrder.Stock does not set stock_field;",
+            "shop.BadOrder.Stock does not set stock_field;",
         ),
         (
             {**GOOD_STOCK, "product_field": "item"},
-            "orders.BadOrder.Stock.product_field is 'item', which is not a field of "
-            "orders.BadOrder (its fields: id, note, product, quantity).",
+            "shop.BadOrder.Stock.product_field is 'item', which is not a field of "
+            "shop.BadOrder (its fields: id, note, product, quantity).",
         ),
         (
             {**GOOD_STOCK, "product_field": "note"},
-            "orders.BadOrder.Stock.product_field is 'note', a CharField; it must name a ForeignKey",
+            "shop.BadOrder.Stock.product_field is 'note', a CharField; it must name a ForeignKey",
         ),
         (
             {**GOOD_STOCK, "quantity_field": "note"},
-            "orders.BadOrder.Stock.quantity_field is 'note', a CharField; it must name a "
+            "shop.BadOrder.Stock.quantity_field is 'note', a CharField; it must name a "
             "numeric field",
         ),
         (
             {**GOOD_STOCK, "quantity_field": "product"},
-            "orders.BadOrder.Stock.quantity_field is 'product', a ForeignKey;",
+            "shop.BadOrder.Stock.quantity_field is 'product', a ForeignKey;",
         ),
         (
             {**GOOD_STOCK, "stock_field": 3},
-            "orders.BadOrder.Stock.stock_field is 3; it must be a field name (a string).",
+            "shop.BadOrder.Stock.stock_field is 3; it must be a field name (a string).",
         ),
         (
             {**GOOD_STOCK, "allow_negative": "yes"},
-            "orders.BadOrder.Stock.allow_negative is 'yes'; it must be True or False.",
+            "shop.BadOrder.Stock.allow_negative is 'yes'; it must be True or False.",
         ),
     ],
 )
@@ -99,14 +98,14 @@ def test_a_bad_stock_class_is_refused_naming_the_model_and_the_value(
 def test_a_good_stock_class_connects_the_receivers_for_the_model() -> None:
     from django.db.models.signals import post_delete, pre_delete, pre_save
 
-    with isolate_apps("example_project.orders"):
+    with isolate_apps("tests.shop"):
 
         class GoodOrder(StockMovementMixin, models.Model):  # noqa: DJ008
             product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
             quantity = models.PositiveIntegerField()
 
             class Meta:
-                app_label = "orders"
+                app_label = "shop"
 
             class Stock:
                 product_field = "product"
@@ -123,7 +122,7 @@ def test_a_good_stock_class_connects_the_receivers_for_the_model() -> None:
 
 
 def test_a_stock_class_may_inherit_its_settings() -> None:
-    with isolate_apps("example_project.orders"):
+    with isolate_apps("tests.shop"):
 
         class Base(StockMovementMixin, models.Model):
             product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
@@ -139,7 +138,7 @@ def test_a_stock_class_may_inherit_its_settings() -> None:
 
         class Line(Base):  # noqa: DJ008
             class Meta:
-                app_label = "orders"
+                app_label = "shop"
 
             class Stock(Base.Stock):
                 allow_negative = True
@@ -154,7 +153,7 @@ def test_a_stock_class_may_inherit_its_settings() -> None:
 # --- system checks --------------------------------------------------------------------------
 
 
-def test_the_demo_shop_passes_the_stock_checks() -> None:
+def test_the_test_shop_passes_the_stock_checks() -> None:
     assert check_stock_models() == []
 
 
@@ -169,11 +168,10 @@ def test_a_stock_field_that_is_not_a_field_of_the_product_is_error_e001(
     assert error.id == "signalkit.E001"
     assert error.obj is Order
     assert error.msg == (
-        "orders.Order.Stock.stock_field is 'stok', which is not a field of products.Product."
+        "shop.Order.Stock.stock_field is 'stok', which is not a field of shop.Product."
     )
     assert error.hint == (
-        "Name the numeric field that holds the stock; products.Product has: price, "
-        "quantity, units_sold."
+        "Name the numeric field that holds the stock; shop.Product has: price, quantity."
     )
 
 
@@ -184,7 +182,7 @@ def test_a_stock_field_that_is_not_numeric_is_error_e001(
 
     [error] = check_stock_models()
 
-    assert "is 'name', which is a CharField, not a numeric field of products.Product" in (error.msg)
+    assert "is 'name', which is a CharField, not a numeric field of shop.Product" in (error.msg)
 
 
 def test_manage_py_check_fails_on_error_e001(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,13 +195,13 @@ def test_manage_py_check_fails_on_error_e001(monkeypatch: pytest.MonkeyPatch) ->
 def test_check_for_other_apps_leaves_the_orders_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_STOCK_CONFIGS[Order], "stock_field", "stok")
 
-    assert check_stock_models([apps.get_app_config("products")]) == []
-    assert len(check_stock_models([apps.get_app_config("orders")])) == 1
+    assert check_stock_models([apps.get_app_config("auth")]) == []  # the customers' app
+    assert len(check_stock_models([apps.get_app_config("shop")])) == 1
 
 
 @pytest.fixture
 def plain_default_manager(monkeypatch: pytest.MonkeyPatch) -> None:
-    """orders.Order's default manager replaced by a plain Manager named "plain"."""
+    """shop.Order's default manager replaced by a plain Manager named "plain"."""
     manager: models.Manager[Order] = models.Manager()
     manager.model, manager.name = Order, "plain"
     monkeypatch.setattr(Order._meta, "default_manager", manager)
@@ -216,7 +214,7 @@ def test_a_default_manager_that_skips_the_stock_is_warning_w006() -> None:
     assert isinstance(warning, CheckWarning)
     assert warning.id == "signalkit.W006"
     assert warning.msg.startswith(
-        "orders.Order's default manager 'plain' does not make StockMovementQuerySets, so "
+        "shop.Order's default manager 'plain' does not make StockMovementQuerySets, so "
         "Order.plain.bulk_create() and update()"
     )
     assert "objects = StockMovementManager()" in (warning.hint or "")
@@ -243,7 +241,7 @@ def test_the_constraint_keeps_the_stock_at_zero_or_above() -> None:
 def test_the_constraint_is_named_after_the_model_and_the_field() -> None:
     names = [c.name for c in Product._meta.constraints]
 
-    assert names == ["products_product_quantity_non_negative"]
+    assert names == ["shop_product_quantity_non_negative"]
 
 
 @pytest.mark.django_db
@@ -259,12 +257,12 @@ def test_the_constraint_takes_a_violation_message() -> None:
 @pytest.mark.django_db
 def test_the_migration_creates_the_named_constraint_in_the_database() -> None:
     with connection.cursor() as cursor:
-        constraints = connection.introspection.get_constraints(cursor, "products_product")
+        constraints = connection.introspection.get_constraints(cursor, "shop_product")
 
-    assert constraints["products_product_quantity_non_negative"]["check"]
+    assert constraints["shop_product_quantity_non_negative"]["check"]
 
 
-# --- models the demo shop does not have: real tables made for the test ------------------------
+# --- models the test shop does not have: real tables made for the test ------------------------
 
 
 @pytest.fixture
@@ -272,14 +270,14 @@ def shelf_models() -> Iterator[dict[str, type[models.Model]]]:
     """Shelf (stock in an IntegerField, keyed by ``code``), Line (allow_negative, a
     ForeignKey with ``to_field="code"``), RushLine (a multi-table child of Line), Crate (a
     multi-table child of Shelf) and Packing (lines whose stock is in Crate's parent)."""
-    with isolate_apps("example_project.orders"):
+    with isolate_apps("tests.shop"):
 
         class Shelf(models.Model):  # noqa: DJ008
             code = models.CharField(max_length=10, unique=True)
             stock = models.IntegerField(default=0)
 
             class Meta:
-                app_label = "orders"
+                app_label = "shop"
                 db_table = "signalkit_test_shelf"
 
         class Line(StockMovementMixin, models.Model):  # noqa: DJ008
@@ -287,7 +285,7 @@ def shelf_models() -> Iterator[dict[str, type[models.Model]]]:
             amount = models.IntegerField()
 
             class Meta:
-                app_label = "orders"
+                app_label = "shop"
                 db_table = "signalkit_test_line"
 
             class Stock:
@@ -300,14 +298,14 @@ def shelf_models() -> Iterator[dict[str, type[models.Model]]]:
             priority = models.IntegerField(default=1)
 
             class Meta:
-                app_label = "orders"
+                app_label = "shop"
                 db_table = "signalkit_test_rushline"
 
         class Crate(Shelf):  # noqa: DJ008
             label = models.CharField(max_length=10, default="")
 
             class Meta:
-                app_label = "orders"
+                app_label = "shop"
                 db_table = "signalkit_test_crate"
 
         class Packing(StockMovementMixin, models.Model):  # noqa: DJ008
@@ -315,7 +313,7 @@ def shelf_models() -> Iterator[dict[str, type[models.Model]]]:
             amount = models.IntegerField()
 
             class Meta:
-                app_label = "orders"
+                app_label = "shop"
                 db_table = "signalkit_test_packing"
 
             class Stock:

@@ -19,9 +19,8 @@ from django.db import IntegrityError
 from django.db.models.signals import post_save, pre_delete, pre_save
 from django.dispatch import Signal
 
-from example_project.orders.models import Order
-from example_project.products.models import Product
 from tests.factories import OrderFactory, ProductFactory
+from tests.shop.models import Order, Product
 from tests.test_stock import stock
 from tests.test_stock_concurrency import ISOLATION_LEVELS, Race, Worker, ledger_errors, refused
 

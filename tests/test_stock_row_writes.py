@@ -21,10 +21,10 @@ from django.db.models.signals import pre_delete, pre_save
 from django.dispatch import Signal
 from django.test.utils import CaptureQueriesContext
 
-from example_project.orders.models import Order
 from signalkit.mixins import ConcurrentStockChange, InsufficientStock
 from signalkit.mixins.stock import ATTEMPTS
 from tests.factories import OrderFactory, ProductFactory, UserFactory
+from tests.shop.models import Order
 from tests.test_stock import statements, stock
 
 pytestmark = pytest.mark.django_db
@@ -69,9 +69,9 @@ def test_an_order_whose_row_is_gone_takes_its_stock_and_is_inserted_without_an_u
         order.save()
 
     assert statements(queries) == [
-        "SELECT orders_order",
-        "UPDATE products_product",
-        "INSERT orders_order",
+        "SELECT shop_order",
+        "UPDATE shop_product",
+        "INSERT shop_order",
     ]
     assert stock(order.product) == 7
 
@@ -83,9 +83,9 @@ def test_an_order_saved_with_a_new_key_of_its_own_is_inserted_without_an_update(
         Order(pk=4242, product=product, quantity=3, created_at=CREATED).save()
 
     assert statements(queries) == [
-        "SELECT orders_order",
-        "UPDATE products_product",
-        "INSERT orders_order",
+        "SELECT shop_order",
+        "UPDATE shop_product",
+        "INSERT shop_order",
     ]
     assert stock(product) == 7
 
@@ -107,7 +107,7 @@ def test_a_key_taken_while_the_order_was_inserted_makes_the_save_run_again(
         order.save()
 
     assert attempts == [3, 3]
-    assert "orders.Order pk=4242 was inserted by another transaction" in caplog.text
+    assert "shop.Order pk=4242 was inserted by another transaction" in caplog.text
     assert list(Order.objects.values_list("pk", "quantity")) == [(4242, 3)]
     assert stock(product) == 7
 
@@ -147,7 +147,7 @@ def test_update_fields_on_an_order_whose_row_is_gone_raise_djangos_error_moving_
     ):
         order.save(update_fields=["quantity"])
 
-    assert statements(queries) == ["SELECT orders_order"]
+    assert statements(queries) == ["SELECT shop_order"]
     assert stock(order.product) == 10
 
 
@@ -161,7 +161,7 @@ def test_a_forced_update_of_an_order_whose_row_is_gone_moves_nothing_and_raises(
     ):
         order.save(force_update=True)
 
-    assert statements(queries) == ["SELECT orders_order"]
+    assert statements(queries) == ["SELECT shop_order"]
     assert stock(order.product) == 10
 
 
@@ -231,7 +231,7 @@ def test_a_deletion_that_keeps_meeting_rows_it_had_not_read_raises_and_deletes_n
 
     assert len(attempts) == ATTEMPTS
     assert str(excinfo.value) == (
-        "Deleting orders.Order rows removed 1 row(s) that another transaction inserted after "
+        "Deleting shop.Order rows removed 1 row(s) that another transaction inserted after "
         "this deletion had read and locked its rows, so their stock could not be given back; "
         "the deletion was rolled back. Run it again."
     )

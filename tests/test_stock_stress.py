@@ -40,9 +40,8 @@ import pytest
 from django.db import IntegrityError, OperationalError, connection
 from django.db.models import Sum
 
-from example_project.orders.models import Order
-from example_project.products.models import Product
 from signalkit.mixins import ConcurrentStockChange, InsufficientStock
+from tests.shop.models import Order, Product
 from tests.test_stock_concurrency import ISOLATION_LEVELS, TIMEOUT, set_isolation_level
 
 REPO = Path(__file__).resolve().parent.parent

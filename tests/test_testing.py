@@ -17,9 +17,9 @@ from django.db.models.signals import post_save
 from django.dispatch import Signal
 from django.test import SimpleTestCase, TestCase
 
-from example_project.users.models import Profile
 from signalkit import SignalRecorder, muted_signals
 from signalkit.testing import SignalTestMixin
+from tests.shop.models import Profile
 
 order_paid = Signal()
 
@@ -166,7 +166,7 @@ class AssertNumSignalsTests(SignalTestMixin, SimpleTestCase):
 
 
 class ShopTests(SignalTestMixin, TestCase):
-    """The mixin on a Django TestCase, with the example shop's models."""
+    """The mixin on a Django TestCase, with the test shop's models."""
 
     def test_creating_a_user_sends_post_save_with_created(self) -> None:
         with self.assertSignalSent(post_save, sender=User, created=True):
