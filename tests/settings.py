@@ -24,12 +24,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "signalkit",
-    "example_project.users",
-    "example_project.products",
-    "example_project.orders",
-    "example_project.blog",
-    "example_project.monitoring",
-    "example_project.demo",
+    "tests.catalog_app",
     "tests.registry_app",
 ]
 
