@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "signalkit",
+    "tests.catalog_app",
     "tests.registry_app",
     "tests.shop",
 ]

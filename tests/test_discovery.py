@@ -289,7 +289,7 @@ def test_start_up_does_not_load_the_inspector() -> None:
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "example_project.settings"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"},
     )
 
     assert result.stdout.strip() == "[]"

@@ -112,7 +112,7 @@ def test_the_checks_reference_documents_no_check_id_that_signalkit_does_not_use(
     assert sorted(documented - used) == []
 
 
-@pytest.mark.parametrize("command", ["listsignals", "backfill_profiles", "demo"])
+@pytest.mark.parametrize("command", ["listsignals", "backfill_profiles"])
 def test_every_option_of_a_command_is_in_the_commands_reference(command: str) -> None:
     reference = read(DOCS / "commands.md")
     section = reference.split(f"## `{command}`", 1)[1].split("\n## ", 1)[0]

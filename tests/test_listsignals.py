@@ -21,13 +21,18 @@ from tests.processes import REPO_ROOT, run_manage
 from tests.registry_app import hostile
 
 ANSI = "\x1b["
-# The receiver signalkit's AutoProfileMixin connects for users.Profile, as listed.
-PROFILE_RECEIVER = (
-    "example_project.users.models.Profile.auto_create_receiver"
-    " [uid=signalkit.AutoProfileMixin:users.profile]"
-)
-# What follows the receivers signalkit's StockMovementMixin connects for orders.Order.
-STOCK_UID = " [uid=signalkit.StockMovementMixin:orders.order]"
+# The receivers of the test apps (tests/catalog_app/signals.py, tests/registry_app/signals.py).
+CATALOG = "tests.catalog_app.signals"
+STAMP_BOOK = f"{CATALOG}.stamp_book_before_save"  # pre_save, catalog_app.Book
+CHECK_BOOK = f"{CATALOG}.check_book_before_save"  # pre_save, catalog_app.Book
+FOLLOW_BOOK_TAGS = f"{CATALOG}.follow_book_tags"  # m2m_changed, catalog_app.Book_tags
+TAG_SAVED = f"{CATALOG}.note_tag_saved"  # post_save, catalog_app.Tag
+TAG_BEFORE_DELETE = f"{CATALOG}.note_tag_before_delete"  # pre_delete, catalog_app.Tag
+TAG_DELETED = f"{CATALOG}.note_tag_deleted"  # post_delete, catalog_app.Tag
+COUNT_ORDER = f"{CATALOG}.count_confirmed_order"  # order_confirmed, any sender
+WELCOME_USER = "tests.registry_app.signals.welcome_new_user"  # post_save, auth.User
+ORDER_CONFIRMED = "tests.registry_app.signals.order_confirmed"
+TEST_APPS = ("catalog_app", "registry_app")
 
 
 def run_listsignals(*args: str) -> tuple[str, str, int]:
@@ -52,7 +57,27 @@ def receiver_lines(stdout: str) -> list[str]:
     return [line for line in stdout.splitlines() if re.match(r"^  \S", line)]
 
 
-# --- receivers the tests connect to user_login_failed, which the shop leaves alone ---------
+def listed_paths(stdout: str) -> list[str]:
+    """The path of every listed receiver, in order (a line is the path, then " [flags]")."""
+    return [line.strip().split(" [")[0] for line in receiver_lines(stdout)]
+
+
+def receivers_of(*signal_paths: str) -> list[str]:
+    """The paths of the live receivers of these signals, in the registry's order.
+
+    Other installed apps (and the library's mixins) may connect to Django's model signals
+    too: the tests compare the listing with this, and the test apps' part of it by name.
+    """
+    return [r.path for r in snapshot().receivers if r.signal_path in signal_paths and r.alive]
+
+
+def of_test_apps(paths: list[str]) -> list[str]:
+    return [
+        path for path in paths if path.startswith(("tests.catalog_app.", "tests.registry_app."))
+    ]
+
+
+# --- receivers the tests connect to user_login_failed, which the test apps leave alone -----
 
 
 def plain_receiver(sender: object, **kwargs: Any) -> None:
@@ -103,36 +128,34 @@ def duplicate(connect: Callable[..., None]) -> None:
 # --- the default listing --------------------------------------------------------------------
 
 
-def test_every_example_receiver_is_listed_by_default() -> None:
-    example = [r.path for r in snapshot().receivers if r.path.startswith("example_project.")]
+def test_every_test_app_receiver_is_listed_by_default() -> None:
+    test_apps = [r.path for r in snapshot().receivers if r.app in TEST_APPS]
 
     stdout, _, code = run_listsignals()
 
     assert code == 0
-    assert len(example) >= 9
-    # A line is the path, then flags such as " [uid=...]".
-    assert {line.strip().split(" [")[0] for line in receiver_lines(stdout)} >= set(example)
+    assert len(test_apps) >= 8
+    assert set(listed_paths(stdout)) >= set(test_apps)
 
 
 def test_a_signal_heading_shows_its_dotted_path_and_receiver_count() -> None:
-    stdout, _, _ = run_listsignals("--signal", "example_project.orders.signals.order_confirmed")
+    stdout, _, _ = run_listsignals("--signal", ORDER_CONFIRMED)
 
-    assert stdout.splitlines()[0] == "example_project.orders.signals.order_confirmed (1 receiver)"
+    assert stdout.splitlines()[0] == f"{ORDER_CONFIRMED} (1 receiver)"
 
 
 def test_a_receiver_shows_its_app_sender_and_source_file_and_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(REPO_ROOT)
-    stamp = receiver_named("example_project.products.signals.stamp_price_change")
+    stamp = receiver_named(STAMP_BOOK)
 
     stdout, _, _ = run_listsignals("--signal", "pre_save")
 
     lines = stdout.splitlines()
     details = lines[lines.index(f"  {stamp.path}") + 1]
     assert details == (
-        f"      app products, sender products.Product, "
-        f"example_project/products/signals.py:{stamp.line}"
+        f"      app catalog_app, sender catalog_app.Book, tests/catalog_app/signals.py:{stamp.line}"
     )
 
 
@@ -140,7 +163,7 @@ def test_a_receiver_outside_the_working_directory_shows_its_absolute_path(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    stamp = receiver_named("example_project.products.signals.stamp_price_change")
+    stamp = receiver_named(STAMP_BOOK)
 
     stdout, _, _ = run_listsignals("--signal", "pre_save")
 
@@ -164,9 +187,9 @@ def test_a_signal_named_with_signal_is_listed_even_without_receivers() -> None:
 
 
 def test_the_summary_counts_receivers_signals_pending_and_problems() -> None:
-    expected = snapshot().filter(app="products")
+    expected = snapshot().filter(app="catalog_app")
 
-    stdout, _, _ = run_listsignals("--app", "products")
+    stdout, _, _ = run_listsignals("--app", "catalog_app")
 
     assert stdout.splitlines()[-1] == (
         f"{len(expected.receivers)} receivers on {len(expected.signals)} signals, "
@@ -191,99 +214,98 @@ def test_listing_connects_imports_and_queries_nothing() -> None:
 
 
 def test_app_keeps_only_the_receivers_defined_in_that_app() -> None:
-    stdout, _, _ = run_listsignals("--app", "products")
+    stdout, _, _ = run_listsignals("--app", "catalog_app")
 
     listed = [line.strip() for line in receiver_lines(stdout)]
-    assert "example_project.products.signals.count_units_sold" in listed
-    assert all(path.startswith("example_project.products.") for path in listed)
+    assert COUNT_ORDER in listed
+    assert all(path.startswith("tests.catalog_app.") for path in listed)
 
 
 def test_app_repeated_keeps_the_receivers_of_either_app() -> None:
-    stdout, _, _ = run_listsignals("--app", "users", "--app", "blog")
+    stdout, _, _ = run_listsignals("--app", "registry_app", "--app", "catalog_app")
 
     assert [line.strip() for line in receiver_lines(stdout)] == [
-        PROFILE_RECEIVER,  # for auth.User
-        PROFILE_RECEIVER,  # for its proxy registry_app.StaffUser
-        "example_project.blog.signals.notify_post_author",
+        STAMP_BOOK,
+        CHECK_BOOK,
+        WELCOME_USER,  # registry_app
+        TAG_SAVED,
+        TAG_BEFORE_DELETE,
+        TAG_DELETED,
+        FOLLOW_BOOK_TAGS,
+        COUNT_ORDER,
     ]
 
 
 def test_signal_by_name_keeps_only_that_signal() -> None:
     stdout, _, _ = run_listsignals("--signal", "pre_save")
 
-    assert [line.strip() for line in receiver_lines(stdout)] == [
-        f"signalkit.mixins.stock.move_stock_before_save{STOCK_UID}",
-        "example_project.products.signals.stamp_price_change",
-        "example_project.products.signals.refresh_tag_names_on_save",
-    ]
+    listed = listed_paths(stdout)
+    assert listed == receivers_of("django.db.models.signals.pre_save")
+    assert of_test_apps(listed) == [STAMP_BOOK, CHECK_BOOK]
 
 
 def test_signal_by_dotted_path_keeps_only_that_signal() -> None:
     stdout, _, _ = run_listsignals("--signal", "django.db.models.signals.post_delete")
 
-    assert [line.strip() for line in receiver_lines(stdout)] == [
-        f"signalkit.mixins.stock.restock_after_delete{STOCK_UID}",
-        "example_project.products.signals.refresh_tag_names_on_delete",
-    ]
+    listed = listed_paths(stdout)
+    assert listed == receivers_of("django.db.models.signals.post_delete")
+    assert of_test_apps(listed) == [TAG_DELETED]
 
 
 def test_signal_repeated_keeps_either_signal() -> None:
     stdout, _, _ = run_listsignals("--signal", "pre_delete", "--signal", "post_delete")
 
-    assert [line.strip() for line in receiver_lines(stdout)] == [
-        f"signalkit.mixins.stock.note_restock_before_delete{STOCK_UID}",
-        "example_project.products.signals.note_products_of_deleted_tag",
-        f"signalkit.mixins.stock.restock_after_delete{STOCK_UID}",
-        "example_project.products.signals.refresh_tag_names_on_delete",
-    ]
+    listed = listed_paths(stdout)
+    assert listed == receivers_of(
+        "django.db.models.signals.pre_delete", "django.db.models.signals.post_delete"
+    )
+    assert of_test_apps(listed) == [TAG_BEFORE_DELETE, TAG_DELETED]
 
 
 def test_sender_keeps_receivers_of_that_model_and_of_any_sender() -> None:
-    stdout, _, _ = run_listsignals("--sender", "products.Tag")
+    stdout, _, _ = run_listsignals("--sender", "catalog_app.Tag")
 
     listed = [line.strip() for line in receiver_lines(stdout)]
-    assert "example_project.products.signals.refresh_tag_names_on_rename" in listed
-    assert "example_project.products.signals.count_units_sold" in listed  # any sender
-    assert "example_project.products.signals.stamp_price_change" not in listed  # Product
-    assert PROFILE_RECEIVER not in listed  # auth.User
+    assert TAG_SAVED in listed
+    assert COUNT_ORDER in listed  # any sender
+    assert STAMP_BOOK not in listed  # Book
+    assert WELCOME_USER not in listed  # auth.User
 
 
 def test_sender_repeated_keeps_receivers_of_either_model() -> None:
-    stdout, _, _ = run_listsignals("--sender", "auth.User", "--sender", "blog.Comment")
+    stdout, _, _ = run_listsignals("--sender", "auth.User", "--sender", "catalog_app.Book")
 
     listed = [line.strip() for line in receiver_lines(stdout)]
-    assert PROFILE_RECEIVER in listed
-    assert "example_project.blog.signals.notify_post_author" in listed
-    assert "example_project.products.signals.refresh_tag_names_on_rename" not in listed
+    assert WELCOME_USER in listed
+    assert STAMP_BOOK in listed
+    assert TAG_SAVED not in listed
 
 
 def test_different_filters_must_all_match() -> None:
     stdout, _, _ = run_listsignals(
-        "--app", "products", "--signal", "post_save", "--sender", "products.Tag"
+        "--app", "catalog_app", "--signal", "post_save", "--sender", "catalog_app.Tag"
     )
 
-    assert [line.strip() for line in receiver_lines(stdout)] == [
-        "example_project.products.signals.refresh_tag_names_on_rename"
-    ]
+    assert [line.strip() for line in receiver_lines(stdout)] == [TAG_SAVED]
 
 
 def test_app_and_sender_together_keep_that_apps_receivers_for_that_model() -> None:
-    stdout, _, _ = run_listsignals("--app", "products", "--sender", "products.Product")
+    stdout, _, _ = run_listsignals("--app", "catalog_app", "--sender", "catalog_app.Book")
 
     assert [line.strip() for line in receiver_lines(stdout)] == [
-        "example_project.products.signals.stamp_price_change",
-        "example_project.products.signals.refresh_tag_names_on_save",
-        "example_project.products.signals.count_units_sold",
+        STAMP_BOOK,
+        CHECK_BOOK,
+        COUNT_ORDER,  # any sender; not FOLLOW_BOOK_TAGS, whose sender is Book.tags.through
     ]
 
 
 @pytest.mark.parametrize(
     ("option", "value", "a_valid_choice"),
     [
-        ("--app", "nope", "products"),
+        ("--app", "nope", "catalog_app"),
         ("--signal", "nope", "post_save"),
-        ("--sender", "nope.Model", "products.Product"),
-        ("--sender", "Product", "products.Product"),
+        ("--sender", "nope.Model", "catalog_app.Book"),
+        ("--sender", "Book", "catalog_app.Book"),
     ],
 )
 def test_an_unknown_value_fails_naming_it_and_the_valid_choices(
@@ -298,19 +320,19 @@ def test_an_unknown_value_fails_naming_it_and_the_valid_choices(
 
 
 def test_one_unknown_value_among_valid_ones_fails() -> None:
-    _, stderr, code = run_listsignals("--app", "products", "--app", "nope")
+    _, stderr, code = run_listsignals("--app", "catalog_app", "--app", "nope")
 
     assert code == 1
     assert "'nope'" in stderr
 
 
 def test_manage_py_with_an_unknown_app_exits_1_with_a_message_and_no_traceback() -> None:
-    result = run_manage("listsignals", "--app", "nope")
+    result = run_manage("listsignals", "--app", "nope", settings="tests.settings")
 
     assert result.returncode == 1
     assert "Unknown app label 'nope'" in result.stderr
     assert "Installed app labels: " in result.stderr
-    assert "products" in result.stderr
+    assert "catalog_app" in result.stderr
     assert "Traceback" not in result.stderr
     assert result.stdout == ""
 
@@ -326,22 +348,24 @@ def test_json_has_the_signals_pending_and_problems_keys() -> None:
 
 
 def test_json_is_the_filtered_registrys_to_dict() -> None:
-    stdout, _, _ = run_listsignals("--format", "json", "--app", "products", "--signal", "pre_save")
+    stdout, _, _ = run_listsignals(
+        "--format", "json", "--app", "catalog_app", "--signal", "pre_save"
+    )
 
-    assert json.loads(stdout) == snapshot().filter(app="products", signal="pre_save").to_dict()
+    assert json.loads(stdout) == snapshot().filter(app="catalog_app", signal="pre_save").to_dict()
 
 
 def test_json_with_sender_is_the_registry_filtered_by_sender() -> None:
     stdout, _, _ = run_listsignals(
-        "--format", "json", "--app", "products", "--sender", "products.Tag"
+        "--format", "json", "--app", "catalog_app", "--sender", "catalog_app.Tag"
     )
 
-    expected = snapshot().filter(app="products", sender="products.Tag").to_dict()
+    expected = snapshot().filter(app="catalog_app", sender="catalog_app.Tag").to_dict()
     assert json.loads(stdout) == expected
 
 
 def test_json_is_indented() -> None:
-    stdout, _, _ = run_listsignals("--format", "json", "--app", "users")
+    stdout, _, _ = run_listsignals("--format", "json", "--app", "registry_app")
 
     assert stdout.startswith('{\n  "signals": [\n')
 
@@ -356,14 +380,11 @@ def test_vim_prints_one_file_line_signal_receiver_line_per_receiver() -> None:
 
 
 def test_vim_line_points_at_the_receivers_source() -> None:
-    count = receiver_named("example_project.products.signals.count_units_sold")
+    count = receiver_named(COUNT_ORDER)
 
     stdout, _, _ = run_listsignals("--format", "vim", "--signal", "order_confirmed")
 
-    assert stdout.splitlines() == [
-        f"{count.file}:{count.line}: example_project.orders.signals.order_confirmed "
-        f"example_project.products.signals.count_units_sold"
-    ]
+    assert stdout.splitlines() == [f"{count.file}:{count.line}: {ORDER_CONFIRMED} {COUNT_ORDER}"]
 
 
 def test_vim_leaves_out_receivers_without_python_source(connect: Callable[..., None]) -> None:
@@ -493,11 +514,11 @@ def test_pending_receivers_have_their_own_section() -> None:
 
 
 def test_check_exits_0_and_says_so_when_there_is_no_problem() -> None:
-    stdout, stderr, code = run_listsignals("--check", "--app", "products")
+    stdout, stderr, code = run_listsignals("--check", "--app", "catalog_app")
 
     assert code == 0
     assert stderr == "No problems found.\n"
-    assert "example_project.products.signals.count_units_sold" in stdout
+    assert COUNT_ORDER in stdout
 
 
 @pytest.mark.usefixtures("duplicate")
@@ -514,7 +535,7 @@ def test_check_exits_1_listing_a_duplicate_on_stderr() -> None:
 
 @pytest.mark.usefixtures("duplicate")
 def test_check_only_looks_at_the_filtered_receivers() -> None:
-    _, stderr, code = run_listsignals("--check", "--app", "products")
+    _, stderr, code = run_listsignals("--check", "--app", "catalog_app")
 
     assert code == 0
     assert stderr == "No problems found.\n"

@@ -23,11 +23,11 @@ from django.test import override_settings
 from django.utils.functional import SimpleLazyObject
 
 import tests.registry_app.signals
-from example_project.products.models import Product
 from signalkit import discovery, registry
 from signalkit.discovery import AutodiscoveryError, autodiscover
 from signalkit.presentation import informational_flags
 from signalkit.registry import ReceiverInfo
+from tests.catalog_app.models import Book
 from tests.registry_app import hostile
 from tests.registry_app.models import StaffUser, Timestamped
 
@@ -138,7 +138,7 @@ def test_a_signal_is_named_by_the_last_part_of_its_path() -> None:
 
 
 def test_a_custom_signal_in_an_apps_signals_module_is_listed() -> None:
-    assert "example_project.orders.signals.order_confirmed" in paths()
+    assert "tests.registry_app.signals.order_confirmed" in paths()
 
 
 def test_a_custom_signal_in_an_apps_models_module_is_listed() -> None:
@@ -146,10 +146,10 @@ def test_a_custom_signal_in_an_apps_models_module_is_listed() -> None:
 
 
 def test_a_re_exported_signal_is_listed_once_under_the_module_that_defines_it() -> None:
-    # example_project.products.signals imports order_confirmed, and comes first.
+    # tests.catalog_app.signals imports order_confirmed, and comes first.
     listed = paths()
 
-    assert "example_project.products.signals.order_confirmed" not in listed
+    assert "tests.catalog_app.signals.order_confirmed" not in listed
     assert "tests.registry_app.signals.post_save" not in listed
     assert listed.count("django.db.models.signals.post_save") == 1
 
@@ -157,8 +157,8 @@ def test_a_re_exported_signal_is_listed_once_under_the_module_that_defines_it() 
 def test_two_signals_with_the_same_name_in_different_modules_are_both_listed() -> None:
     listed = paths()
 
-    assert "example_project.orders.signals.order_confirmed" in listed
-    assert "tests.registry_app.signals.order_confirmed" in listed
+    assert "tests.catalog_app.models.stock_low" in listed
+    assert "tests.registry_app.models.stock_low" in listed
 
 
 def test_a_signal_listed_in_the_extra_signals_setting_is_imported_and_listed() -> None:
@@ -482,12 +482,12 @@ def test_a_function_is_named_by_module_and_qualname_with_its_source_line(probe: 
 def test_a_receiver_in_an_installed_app_reports_its_app_label() -> None:
     receiver = only_receiver_of(
         registry.snapshot()
-        .filter(signal="example_project.orders.signals.order_confirmed")
+        .filter(signal="tests.registry_app.signals.order_confirmed")
         .signals[0]
         .signal
     )
 
-    assert (receiver.app, receiver.name) == ("products", "count_units_sold")
+    assert (receiver.app, receiver.name) == ("catalog_app", "count_confirmed_order")
 
 
 def test_a_bound_method_is_named_with_its_class(probe: Signal) -> None:
@@ -647,7 +647,7 @@ def test_a_receiver_of_any_sender_has_the_sender_label_any(probe: Signal) -> Non
         (User, "auth.User", ()),
         (StaffUser, "registry_app.StaffUser", ("proxy",)),
         (Timestamped, "registry_app.Timestamped", ("abstract",)),
-        (Product.tags.through, "products.Product_tags", ("auto_created",)),
+        (Book.tags.through, "catalog_app.Book_tags", ("auto_created",)),
     ],
     ids=["concrete", "proxy", "abstract", "auto-created"],
 )
@@ -994,15 +994,15 @@ def test_a_correct_receiver_is_no_problem(probe: Signal) -> None:
 
 
 def test_filtering_by_app_keeps_that_apps_receivers_and_their_signals_only() -> None:
-    reg = registry.snapshot().filter(app="products")
+    reg = registry.snapshot().filter(app="catalog_app")
 
-    assert {r.app for r in reg.receivers} == {"products"}
+    assert {r.app for r in reg.receivers} == {"catalog_app"}
     assert all(info.receivers for info in reg.signals)
 
 
 def test_filtering_by_an_unknown_app_names_it_and_the_installed_labels() -> None:
     with pytest.raises(
-        ValueError, match=r"Unknown app label 'nope'\. Installed app labels: .*orders"
+        ValueError, match=r"Unknown app label 'nope'\. Installed app labels: .*catalog_app"
     ):
         registry.snapshot().filter(app="nope")
 
@@ -1017,11 +1017,11 @@ def test_filtering_by_signal_name_or_path_keeps_that_signal(wanted: str) -> None
 
 
 def test_filtering_by_a_bare_name_keeps_every_signal_of_that_name() -> None:
-    reg = registry.snapshot().filter(signal="order_confirmed")
+    reg = registry.snapshot().filter(signal="stock_low")
 
     assert [info.path for info in reg.signals] == [
-        "example_project.orders.signals.order_confirmed",
-        "tests.registry_app.signals.order_confirmed",
+        "tests.catalog_app.models.stock_low",
+        "tests.registry_app.models.stock_low",
     ]
 
 
@@ -1047,11 +1047,10 @@ def test_filtering_by_an_unknown_model_names_it_and_the_installed_models() -> No
 
 def test_an_ambiguous_name_in_the_unknown_signal_error_lists_its_paths() -> None:
     expected = (
-        "order_confirmed (example_project.orders.signals.order_confirmed or "
-        "tests.registry_app.signals.order_confirmed)"
+        "stock_low (tests.catalog_app.models.stock_low or tests.registry_app.models.stock_low)"
     )
     with pytest.raises(ValueError, match=re.escape(expected)):
-        registry.snapshot().filter(signal="order_confirmd")
+        registry.snapshot().filter(signal="stock_lw")
 
 
 @pytest.mark.usefixtures("pending_cleanup")
@@ -1067,7 +1066,7 @@ def test_filtering_by_a_model_a_pending_receiver_waits_for_finds_it(probe: Signa
 def test_filters_combine(probe: Signal) -> None:
     probe.connect(plain_receiver, sender=User)
 
-    reg = registry.snapshot().filter(app=["orders", "products"], signal=probe, sender=User)
+    reg = registry.snapshot().filter(app=["catalog_app", "registry_app"], signal=probe, sender=User)
 
     assert reg.signals == []
 
