@@ -80,7 +80,7 @@ class CommentFactory(DjangoModelFactory):
     body = "Nice post."
 
 
-# --- admin page users (issue 7): who may see signalkit's "Signal receivers" page ----------
+# --- admin page users: who may see signalkit's "Signal receivers" page ----------
 
 
 class StaffUserFactory(UserFactory):
@@ -113,7 +113,7 @@ class SuperuserFactory(UserFactory):
     is_superuser = True
 
 
-# --- profiles (issue 5): users the profile receiver never saw ---------------------------------
+# --- profiles: users the profile receiver never saw ---------------------------------
 
 
 class UserWithoutProfileFactory(UserFactory):
@@ -129,7 +129,7 @@ class UserWithoutProfileFactory(UserFactory):
         return manager.bulk_create([model_class(*args, **kwargs)])[0]
 
 
-# --- muting (issue 10): factories decorated with muted_signals --------------------------------
+# --- muting: factories decorated with muted_signals --------------------------------
 
 
 @muted_signals(post_save)

@@ -300,7 +300,7 @@ def test_receivers_are_found_in_text_and_json_alike() -> None:
     assert not listsignals.receivers_named("bench_app_007.signals.note_saved")
 
 
-# --- admin: render time of the signal receivers page (issue 7) -----------------------------
+# --- admin: render time of the signal receivers page -----------------------------
 
 ADMIN_LINE = re.compile(
     r"^admin: ratio \d+\.\d{3} \(goal <= 50, not judged: --quick figures are not "
@@ -455,7 +455,7 @@ def test_a_muting_child_reporting_problems_aborts_the_benchmark(
         muting.measure("unmuted_without_signalkit", number=10, repeats=1)
 
 
-# --- backfill (issue 5): Profile.backfill() against a get_or_create loop ---------------------
+# --- backfill: Profile.backfill() against a get_or_create loop ---------------------
 
 BACKFILL_LINE = re.compile(
     r"^backfill: ratio \d+\.\d{3} \(goal <= 0\.05, not judged: --quick figures are not "

@@ -448,7 +448,7 @@ def code_only(path: Path) -> str:
 
 
 def test_no_module_but_the_registry_reads_django_signal_receivers() -> None:
-    # Django's tuples differ by version (DESIGN §2): registry._entries is their one reader.
+    # Django's tuples differ by version (signalkit._compat): registry._entries is their one reader.
     django_internals = re.compile(
         r"\b[sS]ignal \. receivers\b|\. receivers \[|sender_receivers_cache"
     )
