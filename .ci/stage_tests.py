@@ -15,6 +15,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 # docs/, README.md and CHANGELOG.md: tests/test_docs.py checks them against the wheel's code.
+# example_project/ holds the demo shop's own suite, example_project/tests/ with its pytest.ini,
+# which tests/test_demo_suite.py runs in child processes from the copy; manage.py's directory
+# is the project root both suites import from.
 COPIED = [
     "tests",
     "example_project",
@@ -25,7 +28,7 @@ COPIED = [
     "README.md",
     "CHANGELOG.md",
 ]
-IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3", "_build")
+IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.sqlite3", "_build", ".pytest_cache")
 
 
 def main(destination: str) -> None:

@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from tests.factories import CommentFactory, PostFactory
+from example_project.tests.factories import CommentFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
 

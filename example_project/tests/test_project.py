@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from tests.factories import CommentFactory, OrderFactory, ProductFactory, TagFactory
+from example_project.tests.factories import CommentFactory, OrderFactory, ProductFactory, TagFactory
 
 EXAMPLE_APPS = ["users", "products", "orders", "blog", "monitoring", "demo"]
 

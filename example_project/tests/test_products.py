@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from example_project.products.models import Product, Tag
-from tests.factories import ProductFactory, TagFactory
+from example_project.tests.factories import ProductFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 

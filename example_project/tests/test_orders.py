@@ -12,7 +12,7 @@ from example_project.orders.confirmation import confirm_order
 from example_project.orders.models import Order
 from example_project.orders.signals import order_confirmed
 from example_project.products.models import Product
-from tests.factories import OrderFactory, ProductFactory, UserFactory
+from example_project.tests.factories import OrderFactory, ProductFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +25,9 @@ def confirmations() -> Iterator[list[Order]]:
     def record(sender: type[Order], order: Order, **kwargs: Any) -> None:
         sent.append(order)
 
-    order_confirmed.connect(record, dispatch_uid="test_example_orders.record")
+    order_confirmed.connect(record, dispatch_uid="example_project.tests.test_orders.record")
     yield sent
-    order_confirmed.disconnect(dispatch_uid="test_example_orders.record")
+    order_confirmed.disconnect(dispatch_uid="example_project.tests.test_orders.record")
 
 
 def confirm_url(order: Order) -> str:
@@ -140,12 +140,12 @@ def test_a_failing_receiver_is_logged_and_the_confirmation_still_succeeds(
 
     product = ProductFactory(quantity=10)
     order = OrderFactory(product=product, quantity=3)
-    order_confirmed.connect(explode, dispatch_uid="test_example_orders.explode")
+    order_confirmed.connect(explode, dispatch_uid="example_project.tests.test_orders.explode")
     try:
         with caplog.at_level(logging.ERROR, logger="example_project.orders"):
             response = client.post(confirm_url(order))
     finally:
-        order_confirmed.disconnect(dispatch_uid="test_example_orders.explode")
+        order_confirmed.disconnect(dispatch_uid="example_project.tests.test_orders.explode")
 
     assert response.status_code == 302
     [record] = [r for r in caplog.records if r.name.startswith("example_project.orders")]

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from example_project.tests.factories import ProfileFactory, UserFactory
 from example_project.users.models import Profile
-from tests.factories import ProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
