@@ -7,43 +7,15 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib.auth.signals import user_login_failed
-from django.db import connection
 from django.db.models.signals import ModelSignal
 from django.dispatch import Signal
 
 from signalkit import discovery, registry
-
-SERVER_URLS = {
-    "postgresql": "SIGNALKIT_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test",
-    "mysql": "SIGNALKIT_DATABASE_URL=mysql://root@127.0.0.1:3306/test",
-}
+from tests.services import skip_tests_needing_another_server
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Skip the tests that need a database server the suite does not run on, saying why.
-
-    ``@pytest.mark.postgresql`` needs PostgreSQL, ``@pytest.mark.mariadb`` MariaDB/MySQL, and
-    ``@pytest.mark.server_database`` either of them (concurrent writers on real connections).
-    """
-    vendor = connection.vendor
-    reasons = {
-        "postgresql": f"needs PostgreSQL: set {SERVER_URLS['postgresql']}",
-        "mariadb": f"needs MariaDB: set {SERVER_URLS['mysql']}",
-        "server_database": (
-            "needs a database server for concurrent connections: set "
-            f"{SERVER_URLS['postgresql']} or {SERVER_URLS['mysql']}"
-        ),
-    }
-    runs_on = {
-        "postgresql": vendor == "postgresql",
-        "mariadb": vendor == "mysql",
-        "server_database": vendor in SERVER_URLS,
-    }
-    for item in items:
-        for marker, reason in reasons.items():
-            if marker in item.keywords and not runs_on[marker]:
-                item.add_marker(pytest.mark.skip(reason=reason))
-                break
+    skip_tests_needing_another_server(items)
 
 
 @pytest.fixture

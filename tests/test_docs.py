@@ -16,6 +16,7 @@ import pytest
 from django.core.management import BaseCommand, get_commands, load_command_class
 
 import signalkit
+from signalkit.checks import CHECK_IDS
 from signalkit.conf import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,18 +99,22 @@ def test_every_setting_is_in_the_settings_reference(name: str) -> None:
 
 
 def test_every_check_id_of_signalkit_is_in_the_checks_reference() -> None:
-    used = {match for path in signalkit_sources() for match in CHECK_ID.findall(read(path))}
     documented = set(CHECK_ID.findall(read(DOCS / "checks.md")))
 
-    assert used
-    assert sorted(used - documented) == []
+    assert sorted(set(CHECK_IDS.values()) - documented) == []
 
 
 def test_the_checks_reference_documents_no_check_id_that_signalkit_does_not_use() -> None:
-    used = {match for path in signalkit_sources() for match in CHECK_ID.findall(read(path))}
     documented = set(CHECK_ID.findall(read(DOCS / "checks.md")))
 
-    assert sorted(documented - used) == []
+    assert sorted(documented - set(CHECK_IDS.values())) == []
+
+
+def test_every_check_id_written_in_signalkit_is_in_the_one_table_of_ids() -> None:
+    written = {match for path in signalkit_sources() for match in CHECK_ID.findall(read(path))}
+
+    assert written
+    assert sorted(written - set(CHECK_IDS.values())) == []
 
 
 @pytest.mark.parametrize("command", ["listsignals", "backfill_profiles"])

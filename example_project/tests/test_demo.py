@@ -20,6 +20,7 @@ from example_project.orders.models import Order
 from example_project.products.models import Product, Tag
 from example_project.users.models import Profile
 from tests.processes import run_manage
+from tests.test_docs import DOCS, own_options, read
 
 DEMO_MODELS = [get_user_model(), Profile, Tag, Product, Order, Post, Comment]
 
@@ -320,3 +321,11 @@ def test_manage_py_demo_says_how_to_create_a_missing_database(create: str) -> No
         f"CommandError: The 'default' database '{MISSING_DATABASE}' does not exist"
     )
     assert create in line
+
+
+def test_every_option_of_demo_is_in_the_commands_reference() -> None:
+    section = read(DOCS / "commands.md").split("## `demo`", 1)[1].split("\n## ", 1)[0]
+    options = own_options("demo")
+
+    assert options
+    assert sorted(option for option in options if f"`{option}" not in section) == []
