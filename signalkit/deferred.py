@@ -36,5 +36,5 @@ def deferral_of(receiver: object) -> Deferral | None:
     """
     if not issubclass(type(receiver), types.FunctionType):
         return None
-    value = vars(receiver).get(DEFERRAL_ATTRIBUTE)  # type: ignore[arg-type]
+    value = vars(receiver).get(DEFERRAL_ATTRIBUTE)
     return value if issubclass(type(value), Deferral) else None
