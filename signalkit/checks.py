@@ -127,8 +127,8 @@ def _tasks_framework() -> ModuleType:
         importlib.import_module(f"{name}.signals")
     except ImportError as exc:
         raise ImproperlyConfigured(
-            f"Django {django.get_version()} has no task framework of its own and the "
-            f"django-tasks backport is not installed ({exc}). Install it with: "
+            f"the task framework {name} cannot be imported ({exc}). Django 5.2 has none of "
+            f"its own: install the django-tasks backport with "
             f'python -m pip install "django-signalkit[tasks]"'
         ) from exc
     return framework

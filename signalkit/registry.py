@@ -922,6 +922,8 @@ def _task_unreachable(wrapper: Callable[..., Any]) -> str | None:
             found = inspect.getattr_static(found, part, _UNKNOWN)
             if found is _UNKNOWN:
                 return f"{module_name} has no {qualname}"
+            if issubclass(type(found), staticmethod):  # a class's static method: the function
+                found = staticmethod.__getattribute__(found, "__func__")
     except Exception:  # names read from a hostile object
         logger.debug("The dotted path of a task receiver could not be read", exc_info=True)
         return "its dotted path could not be read"

@@ -103,6 +103,13 @@ lambda_task = deferred("task")(lambda sender, **kwargs: None)
 shadowed_task = deferred("task")(shadowed)
 
 
+class Invoices:
+    @staticmethod
+    @deferred("task")
+    def send(sender: object, **kwargs: Any) -> None:
+        pass
+
+
 def make_nested(kind: str) -> Callable[..., Any]:
     @deferred(kind)
     def nested(sender: object, **kwargs: Any) -> None:
@@ -371,6 +378,14 @@ def test_a_module_level_task_receiver_is_not_warned(connect: Callable[..., None]
     connect(send_invoice)
 
     assert messages_about(check_receivers(), SEND_INVOICE) == []
+
+
+def test_a_task_receiver_defined_as_a_static_method_is_not_warned(
+    connect: Callable[..., None],
+) -> None:
+    connect(Invoices.send)
+
+    assert messages_about(check_receivers(), f"{__name__}.Invoices.send") == []
 
 
 def test_a_nested_after_commit_receiver_is_not_warned(connect: Callable[..., None]) -> None:
