@@ -56,3 +56,24 @@ def dead_receiver() -> Iterator[None]:
     assert any(not r.alive for r in registry.snapshot().receivers)
     yield
     user_login_failed.disconnect(dispatch_uid=DEAD_RECEIVER_UID)  # also clears the dead entry
+
+
+@pytest.fixture
+def calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """What the deferred receivers of tests.deferred_receivers were called with, in order."""
+    from tests import deferred_receivers
+
+    deferred_receivers.calls.clear()
+    yield deferred_receivers.calls
+    deferred_receivers.calls.clear()
+
+
+@pytest.fixture
+def dummy_backend() -> Iterator[Any]:
+    """The "dummy" task backend (a DummyBackend), empty at the start of the test."""
+    from signalkit._compat import tasks_framework
+
+    backend = tasks_framework().task_backends["dummy"]
+    backend.clear()
+    yield backend
+    backend.clear()
