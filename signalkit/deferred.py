@@ -90,8 +90,9 @@ class UnknownTaskReceiver(LookupError):
 
 
 #: Sent when an :func:`as_task` receiver failed its last attempt. ``sender``: the receiver
-#: function; keywords ``receiver`` (its dotted path), ``signal`` (the dotted path of the
-#: signal it received), ``exception`` and ``attempts`` (how many ran).
+#: function; keywords ``receiver`` (its dotted path), ``signal_path`` (the dotted path of the
+#: signal it received: ``signal`` is this signal, as in every send), ``exception`` and
+#: ``attempts`` (how many ran).
 deferred_receiver_failed = Signal()
 
 # The table of task receivers: dotted path -> Deferral, filled by @as_task at import.
@@ -485,8 +486,9 @@ def _json(deferral: Deferral, name: str, value: object, where: str) -> Any:
             f"be a model instance (it travels as its pk); pass pks instead"
         )
     else:
+        article = "an" if kind[:1].lower() in "aeiou" else "a"
         problem = (
-            f"is a {kind}" if where == name else f"holds a {kind} at {where}"
+            f"is {article} {kind}" if where == name else f"holds {article} {kind} at {where}"
         ) + ", which is not JSON (str, int, float, bool, None, list, dict with str keys)"
     raise _argument_error(deferral, name, problem)
 
@@ -620,7 +622,7 @@ def _failed(
     deferred_receiver_failed.send_robust(
         sender=deferral.function,
         receiver=deferral.path,
-        signal=payload.get("signal"),
+        signal_path=payload.get("signal"),
         exception=exc,
         attempts=attempt,
     )

@@ -96,9 +96,12 @@ def test_the_sends_using_keyword_names_the_database_to_wait_for(calls: Calls) ->
 
 
 def test_without_robust_the_receivers_exception_is_raised_by_the_commit() -> None:
-    with connected(order_shipped, receivers.on_commit_failing):
-        with pytest.raises(RuntimeError, match="warehouse is closed"), transaction.atomic():
-            order_shipped.send(sender=None)
+    with (
+        connected(order_shipped, receivers.on_commit_failing),
+        pytest.raises(RuntimeError, match="warehouse is closed"),
+        transaction.atomic(),
+    ):
+        order_shipped.send(sender=None)
 
 
 def test_robust_logs_the_receivers_exception_instead_of_raising(

@@ -67,9 +67,11 @@ def test_in_autocommit_the_task_is_enqueued_at_once(calls: Calls) -> None:
 def test_captured_on_commit_callbacks_run_the_task(
     calls: Calls, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with connected(order_shipped, receivers.task_receiver):
-        with django_capture_on_commit_callbacks(execute=True):
-            order_shipped.send(sender=None)
+    with (
+        connected(order_shipped, receivers.task_receiver),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        order_shipped.send(sender=None)
 
     assert [name for name, _ in calls] == ["task_receiver"]
 
@@ -118,9 +120,11 @@ def test_queue_priority_and_backend_reach_the_enqueued_task(dummy_backend: Any) 
     TASKS={"default": {"BACKEND": f"{BACKENDS}.dummy.DummyBackend", "QUEUES": ["mail"]}}
 )
 def test_a_queue_the_backend_does_not_list_fails_the_send() -> None:
-    with connected(order_shipped, receivers.task_receiver):
-        with pytest.raises(_compat.invalid_task_error(), match="Queue 'default'"):
-            order_shipped.send(sender=None)
+    with (
+        connected(order_shipped, receivers.task_receiver),
+        pytest.raises(_compat.invalid_task_error(), match="Queue 'default'"),
+    ):
+        order_shipped.send(sender=None)
 
     assert default_backend().results == []
 
@@ -163,18 +167,22 @@ def test_the_database_backend_waits_for_the_commit_of_a_send_on_another_database
 
 @pytest.mark.django_db(transaction=True)
 def test_a_muted_signal_schedules_nothing(dummy_backend: Any) -> None:
-    with connected(post_save, receivers.task_on_mail_queue, sender=Product):
-        with muted_signals(post_save):
-            ProductFactory()
+    with (
+        connected(post_save, receivers.task_on_mail_queue, sender=Product),
+        muted_signals(post_save),
+    ):
+        ProductFactory()
 
     assert dummy_backend.results == []
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_muted_receiver_schedules_nothing(dummy_backend: Any) -> None:
-    with connected(post_save, receivers.task_on_mail_queue, sender=Product):
-        with muted_signals(receivers=[receivers.task_on_mail_queue]):
-            ProductFactory()
+    with (
+        connected(post_save, receivers.task_on_mail_queue, sender=Product),
+        muted_signals(receivers=[receivers.task_on_mail_queue]),
+    ):
+        ProductFactory()
 
     assert dummy_backend.results == []
 
@@ -189,9 +197,11 @@ def test_the_unmuted_receiver_schedules_its_task(dummy_backend: Any) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_record_signals_sees_the_send_to_a_task_receiver(dummy_backend: Any) -> None:
-    with connected(order_shipped, receivers.task_on_mail_queue):
-        with record_signals(order_shipped) as rec:
-            order_shipped.send(sender=None, parcels=3)
+    with (
+        connected(order_shipped, receivers.task_on_mail_queue),
+        record_signals(order_shipped) as rec,
+    ):
+        order_shipped.send(sender=None, parcels=3)
 
     rec.assert_sent_once(order_shipped, parcels=3)
 
