@@ -77,3 +77,19 @@ def dummy_backend() -> Iterator[Any]:
     backend.clear()
     yield backend
     backend.clear()
+
+
+@pytest.fixture
+def other_database() -> Iterator[str]:
+    """A second alias, "other", on the test database: its own connection, so its own
+    transactions. Made for the test only (a configured one would show in every listing of
+    the databases), as Django makes connections dynamically: not in ``connections.settings``."""
+    from django.db import connections
+    from django.db.utils import load_backend
+
+    default = connections["default"].settings_dict
+    other = load_backend(default["ENGINE"]).DatabaseWrapper({**default}, "other")
+    connections._connections.other = other
+    yield "other"
+    other.close()  # (a no-op on SQLite's in-memory database, which it shares)
+    delattr(connections._connections, "other")

@@ -16,9 +16,6 @@ TIME_ZONE = "UTC"
 # SQLite in memory unless SIGNALKIT_DATABASE_URL names a PostgreSQL or MariaDB server (the
 # demo's URL parser: shared infrastructure, none of the demo's apps are installed).
 DATABASES = {"default": database_from_url(os.environ.get(ENV_VAR), ":memory:")}
-# A second alias on the same test database (its own connection, so its own transactions):
-# the deferred receivers' tests wait for the commit of the send's database.
-DATABASES["other"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [

@@ -16,7 +16,7 @@ from tests.deferred_receivers import connected, order_shipped
 Calls = list[tuple[str, dict[str, Any]]]
 
 # Real transactions: the test's own transaction would hold every commit back.
-pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "other"])
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def ran(calls: Calls) -> list[str]:
@@ -73,6 +73,7 @@ def test_the_send_returns_none_for_the_receiver(calls: Calls) -> None:
     assert responses == [(receivers.on_commit_receiver, None)]
 
 
+@pytest.mark.usefixtures("other_database")
 def test_using_waits_for_the_transaction_of_that_database(calls: Calls) -> None:
     with connected(order_shipped, receivers.on_other_commit):
         with transaction.atomic(using="other"):
@@ -81,12 +82,14 @@ def test_using_waits_for_the_transaction_of_that_database(calls: Calls) -> None:
         assert ran(calls) == ["on_other_commit"]
 
 
+@pytest.mark.usefixtures("other_database")
 def test_using_ignores_a_transaction_of_another_database(calls: Calls) -> None:
     with connected(order_shipped, receivers.on_other_commit), transaction.atomic():
         order_shipped.send(sender=None)
         assert ran(calls) == ["on_other_commit"]
 
 
+@pytest.mark.usefixtures("other_database")
 def test_the_sends_using_keyword_names_the_database_to_wait_for(calls: Calls) -> None:
     with connected(order_shipped, receivers.on_commit_receiver), transaction.atomic():
         with transaction.atomic(using="other"):

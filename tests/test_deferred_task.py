@@ -153,7 +153,8 @@ def test_the_database_backends_task_is_gone_when_the_transaction_rolls_back() ->
     assert DBTaskResult.objects.count() == 0
 
 
-@pytest.mark.django_db(transaction=True, databases=["default", "other"])
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("other_database")
 def test_the_database_backend_waits_for_the_commit_of_a_send_on_another_database() -> None:
     with connected(order_shipped, receivers.database_task), transaction.atomic(using="other"):
         order_shipped.send(sender=None, using="other")
