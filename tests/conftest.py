@@ -91,5 +91,7 @@ def other_database() -> Iterator[str]:
     other = load_backend(default["ENGINE"]).DatabaseWrapper({**default}, "other")
     connections._connections.other = other
     yield "other"
-    other.close()  # (a no-op on SQLite's in-memory database, which it shares)
+    other.close()
+    if other.connection is not None:  # SQLite keeps a connection to a memory database open
+        other.connection.close()
     delattr(connections._connections, "other")
