@@ -561,7 +561,7 @@ def _decode(encoded: Mapping[str, Any]) -> Any:
 # --- the worker -------------------------------------------------------------------------------
 
 
-def _run_receiver(context: Any, receiver: str, payload: dict[str, Any], attempt: int) -> None:
+def _run_receiver(receiver: str, payload: dict[str, Any], attempt: int) -> None:
     """signalkit's task: run one as_task receiver for one send (attempt ``attempt``)."""
     deferral = _task_receivers.get(receiver) if type(receiver) is str else None
     if deferral is None:
@@ -573,6 +573,8 @@ def _run_receiver(context: Any, receiver: str, payload: dict[str, Any], attempt:
             f"level in a module imported at start-up, such as the app's signals.py."
         )
     try:
+        if type(attempt) is not int or attempt < 1:
+            raise ValueError(f"A task attempt is a whole number from 1, not {attempt!r}.")
         try:
             signal, sender, arguments = decode_payload(payload)
         except _RowGone as gone:
@@ -585,18 +587,16 @@ def _run_receiver(context: Any, receiver: str, payload: dict[str, Any], attempt:
             return
         _sync_caller(deferral.function)(signal=signal, sender=sender, **arguments)
     except Exception as exc:
-        _failed(context, deferral, payload, attempt, exc)
+        _failed(deferral, payload, attempt, exc)
         raise
 
 
 _run_receiver.__name__ = _run_receiver.__qualname__ = "run_receiver"
 
 
-def _failed(
-    context: Any, deferral: Deferral, payload: Mapping[str, Any], attempt: int, exc: Exception
-) -> None:
+def _failed(deferral: Deferral, payload: Mapping[str, Any], attempt: int, exc: Exception) -> None:
     """Enqueue the next attempt, or report the last one's failure."""
-    if attempt <= deferral.retries:
+    if type(attempt) is int and attempt <= deferral.retries:
         delay = deferral.retry_delay * 2 ** (attempt - 1)
         logger.warning(
             "The as_task receiver %s failed (attempt %d of %d); attempt %d runs in %ss.",
@@ -608,13 +608,13 @@ def _failed(
             exc_info=exc,
         )
         try:
-            _enqueue_retry(context, deferral, payload, attempt + 1, delay)
+            _enqueue_retry(deferral, payload, attempt + 1, delay)
             return
         except Exception:
             logger.exception("signalkit could not enqueue the next attempt of %s.", deferral.path)
     else:
         logger.error(
-            "The as_task receiver %s failed its last attempt (%d).",
+            "The as_task receiver %s failed its last attempt (%s).",
             deferral.path,
             attempt,
             exc_info=exc,
@@ -622,16 +622,18 @@ def _failed(
     deferred_receiver_failed.send_robust(
         sender=deferral.function,
         receiver=deferral.path,
-        signal_path=payload.get("signal"),
+        signal_path=payload.get("signal") if isinstance(payload, Mapping) else None,
         exception=exc,
         attempts=attempt,
     )
 
 
 def _enqueue_retry(
-    context: Any, deferral: Deferral, payload: Mapping[str, Any], attempt: int, delay: float
+    deferral: Deferral, payload: Mapping[str, Any], attempt: int, delay: float
 ) -> None:
-    task = context.task_result.task  # same backend, queue and priority as this attempt
+    # The receiver's backend, queue and priority, as for its first attempt: any backend can
+    # run signalkit's task, it needs no task context.
+    task = _configured_task(deferral)
     if delay > 0:
         if task.get_backend().supports_defer:
             task = task.using(run_after=timezone.now() + timedelta(seconds=delay))
@@ -655,7 +657,7 @@ def _task() -> Any:
         with _task_lock:
             task = globals().get("run_receiver")
             if task is None:
-                task = _compat.tasks_framework().task(_run_receiver, takes_context=True)
+                task = _compat.tasks_framework().task(_run_receiver)
                 globals()["run_receiver"] = task
     return task
 

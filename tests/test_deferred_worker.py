@@ -95,6 +95,23 @@ def test_the_worker_runs_a_receiver_in_its_table(dummy_backend: Any, calls: Call
     assert calls == [("task_receiver", {"signal": order_shipped, "sender": None, "parcels": 1})]
 
 
+def test_a_task_whose_payload_is_not_signalkits_fails_naming_it(
+    dummy_backend: Any, calls: Calls
+) -> None:
+    from signalkit.deferred import run_receiver  # type: ignore[attr-defined]
+
+    run_receiver.using(backend="dummy").enqueue(
+        receiver="tests.deferred_receivers.task_receiver", payload=["os.system"], attempt=1
+    )
+
+    run_enqueued("dummy")
+
+    [result] = dummy_backend.results
+    assert result.errors[0].exception_class_path == "builtins.ValueError"
+    assert "Not a signalkit task payload: ['os.system']" in result.errors[0].traceback
+    assert calls == []
+
+
 # --- retries and the failure signal -----------------------------------------------------------
 
 
