@@ -5,6 +5,7 @@ import os
 import django
 
 from example_project.database import ENV_VAR, database_from_url
+from signalkit._compat import TASKS_MODULE
 
 SECRET_KEY = "signalkit-tests-not-secret"
 DEBUG = False
@@ -25,6 +26,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "signalkit",
+    "django_tasks_db",
     "tests.catalog_app",
     "tests.registry_app",
     "tests.shop",
@@ -38,6 +40,18 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
+
+# as_task: the framework's ImmediateBackend (runs a task at enqueue) by default,
+# django-tasks-db's database backend on the test database, and a DummyBackend (keeps what is
+# enqueued; signalkit.deferred.run_enqueued() runs it).
+TASKS = {
+    "default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"},
+    "database": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]},
+    "dummy": {
+        "BACKEND": f"{TASKS_MODULE}.backends.dummy.DummyBackend",
+        "QUEUES": ["default", "mail"],
+    },
+}
 
 ROOT_URLCONF = "tests.urls"
 TEMPLATES = [
