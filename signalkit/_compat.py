@@ -96,7 +96,9 @@ def tasks_framework() -> ModuleType:
     Raises ImproperlyConfigured naming the install command when the backport is missing.
     """
     try:
-        return import_module(TASKS_MODULE)
+        framework = import_module(TASKS_MODULE)
+        # Its setting_changed receiver forgets the backends when TASKS changes (tests).
+        import_module(f"{TASKS_MODULE}.signals")
     except ModuleNotFoundError as exc:
         if exc.name != TASKS_MODULE:
             raise
@@ -105,6 +107,7 @@ def tasks_framework() -> ModuleType:
             f"{django.get_version()} does not include: install the django-tasks backport "
             f"with {_TASKS_EXTRA}."
         ) from exc
+    return framework
 
 
 def _tasks_module(name: str) -> ModuleType:

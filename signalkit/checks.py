@@ -17,7 +17,6 @@ from datetime import timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-import django
 from django.apps import AppConfig
 from django.core.checks import CheckMessage, Tags, register
 from django.core.checks import Error as CheckError
@@ -25,6 +24,7 @@ from django.core.checks import Warning as CheckWarning
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from signalkit._compat import tasks_framework
 from signalkit.presentation import type_name
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ def check_task_receivers(
     if not tasks:
         return []
     try:
-        framework = _tasks_framework()
+        framework = tasks_framework()
     except ImproperlyConfigured as exc:
         return [_task_error(receiver, str(exc)) for receiver, _ in tasks]
     return [
@@ -116,34 +116,10 @@ def _task_error(receiver: ReceiverInfo, refusal: str) -> CheckError:
     )
 
 
-def _tasks_framework() -> ModuleType:
-    """Django's task framework: ``django.tasks`` on Django 6.x, the ``django_tasks`` backport
-    on 5.2 (ImproperlyConfigured naming the extra to install when it is missing)."""
-    # moves to _compat
-    name = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
-    try:
-        framework = importlib.import_module(name)
-        # Its setting_changed receiver, which forgets the backends when TASKS changes.
-        importlib.import_module(f"{name}.signals")
-    except ImportError as exc:
-        raise ImproperlyConfigured(
-            f"the task framework {name} cannot be imported ({exc}). Django 5.2 has none of "
-            f"its own: install the django-tasks backport with "
-            f'python -m pip install "django-signalkit[tasks]"'
-        ) from exc
-    return framework
-
-
-def _task_backends() -> Any:
-    """The task framework's ``task_backends`` (TASKS by alias)."""
-    # moves to _compat
-    return _tasks_framework().task_backends
-
-
 def _refusals(framework: ModuleType, deferral: Deferral) -> Iterator[str]:
     """What the task framework refuses of an ``as_task`` receiver's options, one text each."""
     base = importlib.import_module(f"{framework.__name__}.base")
-    backends = _task_backends()
+    backends = framework.task_backends
     alias = framework.DEFAULT_TASK_BACKEND_ALIAS if deferral.backend is None else deferral.backend
     aliases = list(backends.settings)
     if alias not in aliases:
