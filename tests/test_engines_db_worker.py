@@ -2,22 +2,15 @@
 
 Every step runs in a process of its own, as in production: a child enqueues, a worker
 runs, the test reads the trace the task left (tests/engines_tasks.py). The PostgreSQL
-variants need the suite on PostgreSQL; they work in a throwaway database.
+variants need the suite on PostgreSQL; they work in a throwaway database. The fixtures
+``workers`` and ``worker_database`` are tests/workers.py's.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from tests.workers import (
-    Workers,
-    enqueue,
-    records,
-    task_status,
-    wait_for,
-    worker_database,  # noqa: F401  (fixture)
-    workers,  # noqa: F401  (fixture)
-)
+from tests.workers import Workers, enqueue, records, task_status, wait_for
 
 BATCH = ("--batch", "--interval", "0")
 

@@ -9,6 +9,7 @@ Its output goes to a log file that a failing test prints. Nothing here sleeps to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
 from tests.processes import REPO_ROOT
 
 WORKER_SETTINGS = "tests.settings_workers"
@@ -178,10 +180,8 @@ class Workers:
     def stop_all(self) -> None:
         for worker in self.started:
             if worker.process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):  # exited meanwhile
                     os.killpg(worker.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 worker.process.wait(timeout=DEADLINE)
 
     def logs(self) -> str:
@@ -203,9 +203,7 @@ def postgresql_url(name: str) -> str:
     return urlunsplit(parts._replace(path=f"/{name}"))
 
 
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
-)
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
 def worker_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of a fresh, migrated database that the test and its child processes share:
     an SQLite file in ``tmp_path``, or a throwaway PostgreSQL database (created and dropped

@@ -83,9 +83,7 @@ class CeleryBackend(BaseTaskBackend):
         self._app_path: str | None = self.options.get("CELERY_APP")
         self._app: Celery | None = None
 
-    def enqueue(
-        self, task: Task[Any, Any], args: Any, kwargs: Any
-    ) -> TaskResult[Any, Any]:
+    def enqueue(self, task: Task[Any, Any], args: Any, kwargs: Any) -> TaskResult[Any, Any]:
         """Send ``task`` to Celery; the arguments must be JSON (checked before sending)."""
         self.validate_task(task)
         try:  # before anything is sent: a message the worker cannot decode is never sent
@@ -95,7 +93,8 @@ class CeleryBackend(BaseTaskBackend):
                 f"{task.module_path}: the arguments of a task on {type(self).__name__} "
                 f"must be JSON-serialisable, nothing was sent: {error}"
             ) from error
-        assert isinstance(json_args, list) and isinstance(json_kwargs, dict)
+        assert isinstance(json_args, list)
+        assert isinstance(json_kwargs, dict)
         enqueued_at = timezone.now()
         result = _task_result(
             task,
