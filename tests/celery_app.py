@@ -19,8 +19,13 @@ app.conf.update(
     broker_url=os.environ.get("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/14"),
     broker_connection_retry_on_startup=True,
     task_default_queue="default",
-    # A task waiting for its eta is held by the worker; unacknowledged messages of a dead
-    # worker come back after the visibility timeout (Redis): short for the tests.
-    broker_transport_options={"visibility_timeout": 30},
+    # Redis hands the unacknowledged message of a dead worker to another worker after the
+    # visibility timeout; a task waiting for its eta is unacknowledged too (it would run
+    # twice past the timeout). The test that kills a worker sets a short one.
+    broker_transport_options={
+        "visibility_timeout": float(os.environ.get("SIGNALKIT_TESTS_VISIBILITY_TIMEOUT", "60")),
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+    },
     worker_hijack_root_logger=False,
 )

@@ -8,6 +8,8 @@ backend from the test's process, as a web process does.
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -204,8 +206,6 @@ def test_the_celery_task_refuses_a_path_that_is_not_a_task_of_the_framework(
 @pytest.fixture
 def redis_db() -> Iterator[Any]:
     """The Redis database of SIGNALKIT_REDIS_URL, empty before and after the test."""
-    import os
-
     import redis
 
     client = redis.Redis.from_url(os.environ["SIGNALKIT_REDIS_URL"])
@@ -227,7 +227,7 @@ def celery_workers(tmp_path: Path, redis_db: Any) -> Iterator[CeleryWorkers]:
 
 
 class CeleryWorkers(Workers):
-    def celery_worker(self, queues: str = "default,mail") -> Worker:
+    def celery_worker(self, queues: str = "default,mail", pool: str = "solo", **env: str) -> Worker:
         worker = self.start(
             "celery",
             "-m",
@@ -236,7 +236,9 @@ class CeleryWorkers(Workers):
             "tests.celery_app",
             "worker",
             "--pool",
-            "solo",
+            pool,
+            "--concurrency",
+            "1",
             "--queues",
             queues,
             "--loglevel",
@@ -246,6 +248,7 @@ class CeleryWorkers(Workers):
             "--without-mingle",
             "--hostname",
             f"signalkit-tests-{len(self.started)}@%h",
+            **env,
         )
         wait_for(
             lambda: " ready." in worker.output(), "the celery worker is ready", details=self.logs
@@ -311,6 +314,47 @@ def test_a_task_goes_to_its_queue_and_only_a_worker_of_that_queue_runs_it(
     wait_for(lambda: bool(records(trace)), "the mail task ran", details=celery_workers.logs)
     assert [line["label"] for line in records(trace)] == ["mail"]
     assert redis_db.llen("default") == 1  # still waiting for a worker of its queue
+
+
+@pytest.mark.redis
+@pytest.mark.usefixtures("enqueue_on_celery")
+def test_a_task_whose_celery_worker_was_killed_runs_on_the_next_worker(
+    celery_workers: CeleryWorkers, tmp_path: Path
+) -> None:
+    started, release, trace = tmp_path / "started", tmp_path / "release", tmp_path / "trace"
+    short = {"SIGNALKIT_TESTS_VISIBILITY_TIMEOUT": "1"}
+    worker = celery_workers.celery_worker(pool="prefork", **short)
+    task = engines_tasks.wait_then_record.using(backend="celery")
+    task.enqueue(str(started), str(release), str(trace), "ran")
+    wait_for(started.exists, "the task started", details=celery_workers.logs)
+
+    worker.kill()  # the worker and its pool process
+    release.touch()
+    again = celery_workers.celery_worker(**short)
+
+    wait_for(lambda: bool(records(trace)), "the task ran again", details=celery_workers.logs)
+    assert [(line["label"], line["pid"]) for line in records(trace)] == [("ran", again.pid)]
+
+
+@pytest.mark.redis
+@pytest.mark.usefixtures("enqueue_on_celery")
+def test_a_task_whose_pool_process_was_killed_is_handed_back_and_runs_again(
+    celery_workers: CeleryWorkers, tmp_path: Path
+) -> None:
+    started, release, trace = tmp_path / "started", tmp_path / "release", tmp_path / "trace"
+    celery_workers.celery_worker(pool="prefork")
+    task = engines_tasks.wait_then_record.using(backend="celery")
+    task.enqueue(str(started), str(release), str(trace), "ran")
+    wait_for(started.exists, "the task started", details=celery_workers.logs)
+    pool_process = int(started.read_text(encoding="utf-8"))
+
+    os.kill(pool_process, signal.SIGKILL)
+    release.touch()
+
+    wait_for(lambda: bool(records(trace)), "the task ran again", details=celery_workers.logs)
+    [line] = records(trace)
+    assert line["label"] == "ran"
+    assert line["pid"] != pool_process
 
 
 @pytest.mark.redis

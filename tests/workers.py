@@ -134,8 +134,8 @@ class Worker:
             pytest.fail(f"{self.name} still running after {DEADLINE:.0f} s:\n{self.output()}")
 
     def kill(self) -> None:
-        """``kill -9``: the worker gets no chance to clean up."""
-        self.process.send_signal(signal.SIGKILL)
+        """``kill -9`` of the worker and every process it started: no chance to clean up."""
+        os.killpg(self.pid, signal.SIGKILL)
         self.process.wait(timeout=DEADLINE)
 
 
