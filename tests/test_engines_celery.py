@@ -2,8 +2,8 @@
 
 The first tests run in the test's process with a stand-in Celery app that keeps what would
 be sent. The ``redis`` ones start ``celery worker`` processes on the Redis database that
-``SIGNALKIT_REDIS_URL`` names (flushed before and after each test) and enqueue through the
-backend from the test's process, as a web process does.
+``SIGNALKIT_REDIS_URL`` names (flushed before and after each test: tests/workers.py's
+``redis_db``) and enqueue through the backend from the test's process, as a web process does.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from signalkit.contrib.celery import (
     task_started,
 )
 from tests import engines_tasks
-from tests.workers import Worker, Workers, records, wait_for
+from tests.workers import Workers, records, wait_for
 
 
 @dataclass
@@ -204,56 +204,12 @@ def test_the_celery_task_refuses_a_path_that_is_not_a_task_of_the_framework(
 
 
 @pytest.fixture
-def redis_db() -> Iterator[Any]:
-    """The Redis database of SIGNALKIT_REDIS_URL, empty before and after the test."""
-    import redis
-
-    client = redis.Redis.from_url(os.environ["SIGNALKIT_REDIS_URL"])
-    client.flushdb()
-    try:
-        yield client
-    finally:
-        client.flushdb()
-        client.close()
-
-
-@pytest.fixture
-def celery_workers(tmp_path: Path, redis_db: Any) -> Iterator[CeleryWorkers]:
-    started = CeleryWorkers(tmp_path, "")  # the workers' Django database: SQLite in memory
+def celery_workers(tmp_path: Path, redis_db: Any) -> Iterator[Workers]:
+    started = Workers(tmp_path, "")  # the workers' Django database: SQLite in memory
     try:
         yield started
     finally:
         started.stop_all()
-
-
-class CeleryWorkers(Workers):
-    def celery_worker(self, queues: str = "default,mail", pool: str = "solo", **env: str) -> Worker:
-        worker = self.start(
-            "celery",
-            "-m",
-            "celery",
-            "-A",
-            "tests.celery_app",
-            "worker",
-            "--pool",
-            pool,
-            "--concurrency",
-            "1",
-            "--queues",
-            queues,
-            "--loglevel",
-            "INFO",
-            "--without-heartbeat",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"signalkit-tests-{len(self.started)}@%h",
-            **env,
-        )
-        wait_for(
-            lambda: " ready." in worker.output(), "the celery worker is ready", details=self.logs
-        )
-        return worker
 
 
 @pytest.fixture
@@ -268,7 +224,7 @@ def enqueue_on_celery() -> Iterator[None]:
 @pytest.mark.redis
 @pytest.mark.usefixtures("enqueue_on_celery")
 def test_a_celery_worker_runs_a_task_enqueued_through_the_backend(
-    celery_workers: CeleryWorkers, tmp_path: Path
+    celery_workers: Workers, tmp_path: Path
 ) -> None:
     trace = tmp_path / "trace.jsonl"
     worker = celery_workers.celery_worker()
@@ -288,7 +244,7 @@ def test_a_celery_worker_runs_a_task_enqueued_through_the_backend(
 @pytest.mark.redis
 @pytest.mark.usefixtures("enqueue_on_celery")
 def test_a_celery_worker_does_not_run_a_task_before_its_run_after(
-    celery_workers: CeleryWorkers, tmp_path: Path
+    celery_workers: Workers, tmp_path: Path
 ) -> None:
     trace = tmp_path / "trace.jsonl"
     celery_workers.celery_worker()
@@ -303,7 +259,7 @@ def test_a_celery_worker_does_not_run_a_task_before_its_run_after(
 @pytest.mark.redis
 @pytest.mark.usefixtures("enqueue_on_celery")
 def test_a_task_goes_to_its_queue_and_only_a_worker_of_that_queue_runs_it(
-    celery_workers: CeleryWorkers, tmp_path: Path, redis_db: Any
+    celery_workers: Workers, tmp_path: Path, redis_db: Any
 ) -> None:
     trace = tmp_path / "trace.jsonl"
     celery_workers.celery_worker(queues="mail")
@@ -319,7 +275,7 @@ def test_a_task_goes_to_its_queue_and_only_a_worker_of_that_queue_runs_it(
 @pytest.mark.redis
 @pytest.mark.usefixtures("enqueue_on_celery")
 def test_a_task_whose_celery_worker_was_killed_runs_on_the_next_worker(
-    celery_workers: CeleryWorkers, tmp_path: Path
+    celery_workers: Workers, tmp_path: Path
 ) -> None:
     started, release, trace = tmp_path / "started", tmp_path / "release", tmp_path / "trace"
     short = {"SIGNALKIT_TESTS_VISIBILITY_TIMEOUT": "1"}
@@ -339,7 +295,7 @@ def test_a_task_whose_celery_worker_was_killed_runs_on_the_next_worker(
 @pytest.mark.redis
 @pytest.mark.usefixtures("enqueue_on_celery")
 def test_a_task_whose_pool_process_was_killed_is_handed_back_and_runs_again(
-    celery_workers: CeleryWorkers, tmp_path: Path
+    celery_workers: Workers, tmp_path: Path
 ) -> None:
     started, release, trace = tmp_path / "started", tmp_path / "release", tmp_path / "trace"
     celery_workers.celery_worker(pool="prefork")
@@ -360,7 +316,7 @@ def test_a_task_whose_pool_process_was_killed_is_handed_back_and_runs_again(
 @pytest.mark.redis
 @pytest.mark.usefixtures("enqueue_on_celery")
 def test_a_celery_worker_refuses_a_message_naming_a_function_that_is_not_a_task(
-    celery_workers: CeleryWorkers, tmp_path: Path
+    celery_workers: Workers, tmp_path: Path
 ) -> None:
     from tests.celery_app import app
 

@@ -177,6 +177,35 @@ class Workers:
             *options,
         )
 
+    def celery_worker(self, queues: str = "default,mail", pool: str = "solo", **env: str) -> Worker:
+        """``celery -A tests.celery_app worker`` on ``queues``, once it says it is ready."""
+        worker = self.start(
+            "celery",
+            "-m",
+            "celery",
+            "-A",
+            "tests.celery_app",
+            "worker",
+            "--pool",
+            pool,
+            "--concurrency",
+            "1",
+            "--queues",
+            queues,
+            "--loglevel",
+            "INFO",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "--hostname",
+            f"signalkit-tests-{len(self.started)}@%h",
+            **env,
+        )
+        wait_for(
+            lambda: " ready." in worker.output(), "the celery worker is ready", details=self.logs
+        )
+        return worker
+
     def stop_all(self) -> None:
         for worker in self.started:
             if worker.process.poll() is None:
@@ -195,6 +224,20 @@ def workers(tmp_path: Path, worker_database: str) -> Iterator[Workers]:
         yield started
     finally:
         started.stop_all()
+
+
+@pytest.fixture
+def redis_db() -> Iterator[Any]:
+    """The Redis database of SIGNALKIT_REDIS_URL (a client), empty before and after the test."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ["SIGNALKIT_REDIS_URL"])
+    client.flushdb()
+    try:
+        yield client
+    finally:
+        client.flushdb()
+        client.close()
 
 
 def postgresql_url(name: str) -> str:
