@@ -4,6 +4,8 @@ Both show the same flags with the same words and the same ``file:line``::
 
     >>> informational_flags(receiver)
     ['async', 'strong', 'uid=shop.welcome']
+    >>> informational_flags(task_receiver)   # @as_task(queue_name="mail", retries=3)
+    ['task (queue=mail, retries=3)']
     >>> location(receiver)
     'shop/signals.py:12'
 
@@ -32,6 +34,7 @@ __all__ = [
     "app_label",
     "class_names",
     "count",
+    "deferred_flag",
     "duplicated_ids",
     "format_uid",
     "informational_flags",
@@ -62,6 +65,9 @@ NO_SOURCE = "no Python source"
 PENDING = "waiting for a sender model that is not installed"
 # Receiver kinds whose dotted path alone says what runs; the others are named with it.
 _KINDS_NAMED_BY_PATH = frozenset({"function", "lambda", "dead"})
+# The queue a task goes to when as_task() names none: the task framework's
+# DEFAULT_TASK_QUEUE_NAME (not imported: showing a receiver must not load a task framework).
+DEFAULT_TASK_QUEUE = "default"
 _TYPE_MODULE = vars(type)["__module__"]
 _TYPE_QUALNAME = vars(type)["__qualname__"]
 
@@ -83,8 +89,12 @@ def app_label(receiver: ReceiverInfo) -> str:
 
 
 def informational_flags(receiver: ReceiverInfo) -> list[str]:
-    """Flags that describe a connection: ``async``, ``strong`` (not weak), ``uid=...``."""
+    """Flags that describe a connection: how a deferred receiver runs (:func:`deferred_flag`),
+    ``async``, ``strong`` (not weak), ``uid=...``."""
     flags = []
+    deferred = deferred_flag(receiver)
+    if deferred is not None:
+        flags.append(deferred)
     if receiver.is_async:
         flags.append("async")
     if not receiver.weak:
@@ -94,15 +104,51 @@ def informational_flags(receiver: ReceiverInfo) -> list[str]:
     return flags
 
 
+def deferred_flag(receiver: ReceiverInfo) -> str | None:
+    """How a deferred receiver runs, None for the others.
+
+    ``commit`` for ``@after_commit`` (``commit (using=replica, robust)`` with options);
+    ``task (queue=<queue>, retries=<n>)`` for ``@as_task``, the queue ``default`` when none
+    is named, then ``retry_delay=<s>s``, ``priority=<p>`` and ``backend=<alias>`` when given.
+    """
+    deferral = receiver.deferred
+    if deferral is None:
+        return None
+    if deferral.kind == "commit":
+        options = [] if deferral.using is None else [f"using={_option(deferral.using)}"]
+        if deferral.robust:
+            options.append("robust")
+        return f"commit ({', '.join(options)})" if options else "commit"
+    queue = DEFAULT_TASK_QUEUE if deferral.queue_name is None else deferral.queue_name
+    options = [f"queue={_option(queue)}", f"retries={_option(deferral.retries)}"]
+    if deferral.retry_delay:
+        options.append(f"retry_delay={_option(deferral.retry_delay)}s")
+    if deferral.priority is not None:
+        options.append(f"priority={_option(deferral.priority)}")
+    if deferral.backend is not None:
+        options.append(f"backend={_option(deferral.backend)}")
+    return f"task ({', '.join(options)})"
+
+
+def _option(value: object) -> str:
+    """An option's value as written: a string as it is, a number without a needless ``.0``."""
+    if type(value) is float:
+        return format(value, "g")
+    return format_uid(value)
+
+
 def problem_flags(receiver: ReceiverInfo, duplicated: set[int]) -> list[str]:
-    """Flags that say something is wrong: ``dead``, ``no **kwargs``, ``DUPLICATE``,
-    ``pending``. ``duplicated`` is :func:`duplicated_ids` of the registry shown.
+    """Flags that say something is wrong: ``dead``, ``no **kwargs``, ``not importable`` (an
+    ``as_task`` receiver a worker cannot find), ``DUPLICATE``, ``pending``. ``duplicated``
+    is :func:`duplicated_ids` of the registry shown.
     """
     flags = []
     if not receiver.alive:
         flags.append("dead")
     if receiver.accepts_kwargs is False:
         flags.append("no **kwargs")
+    if receiver.unreachable_task is not None:
+        flags.append("not importable")
     if id(receiver) in duplicated:
         flags.append("DUPLICATE")
     if receiver.pending:

@@ -41,6 +41,7 @@ from signalkit._compat import (
     RECEIVER_SENDER_REF_INDEX,
     receiver_key,
 )
+from signalkit.deferred import Deferral, deferral_of
 from signalkit.discovery import catalogue, module_namespace, register_signal
 from signalkit.presentation import class_names, plain_text, safe_repr, type_name
 
@@ -70,6 +71,9 @@ class ReceiverInfo:
     ``partial(func)``, ``Notifier instance``). ``sender`` is None for "any sender" (then
     ``sender_label`` is ``"any"``). ``file``/``line`` point at the real source, decorators
     unwrapped, or are None when there is no Python source (builtins, dead references).
+    ``deferred`` is the :class:`~signalkit.deferred.Deferral` of a receiver decorated with
+    ``after_commit`` or ``as_task`` (its path, name and file:line are the decorated
+    function's), None for any other.
     """
 
     path: str
@@ -87,6 +91,7 @@ class ReceiverInfo:
     file: str | None
     line: int | None
     pending: bool
+    deferred: Deferral | None
     receiver: Callable[..., Any] | None = field(repr=False)  # None when a weak ref died
     identity: Hashable = field(repr=False)  # equal for one callable connected twice
 
@@ -135,7 +140,17 @@ class ReceiverInfo:
             "pending": self.pending,
             "file": self.file,
             "line": self.line,
+            "deferred": _deferral_dict(self.deferred),
         }
+
+    @cached_property
+    def unreachable_task(self) -> str | None:
+        """Why a task worker cannot find this ``as_task`` receiver by its dotted path, or
+        None (it can, or this is no live ``as_task`` receiver). Reads ``sys.modules`` only.
+        """
+        if self.deferred is None or self.deferred.kind != "task" or self.receiver is None:
+            return None
+        return _task_unreachable(self.receiver)
 
 
 @dataclass(frozen=True, eq=False)
@@ -159,7 +174,9 @@ class SignalInfo:
 class Problem:
     """Something about a receiver that makes it misbehave; ``listsignals --check`` fails."""
 
-    kind: str  # duplicate, dead, no_kwargs, unresolved_sender, abstract_sender, swapped_sender
+    # duplicate, dead, no_kwargs, unresolved_sender, abstract_sender, swapped_sender,
+    # unreachable_task
+    kind: str
     message: str
     receiver: ReceiverInfo
 
@@ -464,10 +481,16 @@ class _Description:
         kind = "lambda" if function.__name__ == "<lambda>" else "function"
         # A plain function is known by where it is defined, so one imported twice under two
         # module names (the classic cause of double e-mails) still counts as one callable.
-        # Closures and lambdas made in a loop share their code but not their behaviour.
+        # Closures and lambdas made in a loop share their code but not their behaviour. A
+        # deferred receiver's wrapper is a closure: it is known by the function it defers.
+        real: Any = function
+        how: tuple[str, ...] = ()
+        deferral = deferral_of(function)
+        if deferral is not None and issubclass(type(deferral.function), types.FunctionType):
+            real, how = deferral.function, (deferral.kind,)
         identity: Hashable = (
-            (function.__qualname__, file, line)
-            if function.__closure__ is None and kind == "function" and file
+            (*how, real.__qualname__, file, line)
+            if real.__closure__ is None and kind == "function" and file
             else function
         )
         return cls(
@@ -587,6 +610,7 @@ class _Reader:
             file=described.file,
             line=described.line,
             identity=described.identity,
+            deferred=deferral_of(fields["receiver"]),
             **fields,
         )
 
@@ -845,6 +869,14 @@ def _receiver_problems(receiver: ReceiverInfo) -> Iterator[Problem]:
             f"argument of {receiver.signal_path} as keywords. Add **kwargs to its signature.",
             receiver,
         )
+    if receiver.unreachable_task is not None:
+        yield Problem(
+            "unreachable_task",
+            f"{receiver.path} runs in a task worker, which finds it by its dotted path, but "
+            f"{receiver.unreachable_task}. Define it at module level under its own name, in a "
+            f"module the worker imports at start-up (e.g. the app's signals.py).",
+            receiver,
+        )
     if "abstract" in receiver.sender_flags:
         yield Problem(
             "abstract_sender",
@@ -866,6 +898,61 @@ def _receiver_problems(receiver: ReceiverInfo) -> Iterator[Problem]:
 
 def _swappable_setting(model: Any) -> str:
     return str(getattr(model._meta, "swappable", None) or "AUTH_USER_MODEL")
+
+
+def _task_unreachable(wrapper: Callable[..., Any]) -> str | None:
+    """Why ``module.qualname`` of a task receiver's wrapper does not lead back to it.
+
+    Only reads: the module must already be in ``sys.modules`` (nothing is imported) and the
+    qualname is followed with ``inspect.getattr_static`` (no ``__getattr__``, descriptor or
+    metaclass runs).
+    """
+    try:
+        module_name = plain_text(wrapper.__module__)
+        qualname = plain_text(wrapper.__qualname__) or ""
+        if wrapper.__name__ == "<lambda>" or qualname.endswith("<lambda>"):
+            return "it is a lambda, which has no name to find it by"
+        if "<locals>" in qualname:
+            return "it is defined inside a function, where no import can reach it"
+        module = sys.modules.get(module_name) if module_name else None
+        if module is None:
+            return f"its module {module_name or '(none)'} is not imported"
+        found: object = module
+        for part in qualname.split("."):
+            found = inspect.getattr_static(found, part, _UNKNOWN)
+            if found is _UNKNOWN:
+                return f"{module_name} has no {qualname}"
+            if issubclass(type(found), staticmethod):  # a class's static method: the function
+                found = staticmethod.__getattribute__(found, "__func__")
+    except Exception:  # names read from a hostile object
+        logger.debug("The dotted path of a task receiver could not be read", exc_info=True)
+        return "its dotted path could not be read"
+    if found is not wrapper:
+        return (
+            f"{module_name}.{qualname} is another object ({safe_repr(found, limit=80)}), not "
+            f"the connected receiver"
+        )
+    return None
+
+
+def _deferral_dict(deferral: Deferral | None) -> dict[str, Any] | None:
+    """``ReceiverInfo.to_dict()["deferred"]``: how a deferred receiver runs, JSON-safe."""
+    if deferral is None:
+        return None
+    if deferral.kind == "commit":
+        return {
+            "kind": "commit",
+            "using": _jsonable(deferral.using),
+            "robust": _jsonable(deferral.robust),
+        }
+    return {
+        "kind": "task",
+        "queue_name": _jsonable(deferral.queue_name),
+        "priority": _jsonable(deferral.priority),
+        "backend": _jsonable(deferral.backend),
+        "retries": _jsonable(deferral.retries),
+        "retry_delay": _jsonable(deferral.retry_delay),
+    }
 
 
 def _jsonable(value: object) -> object:

@@ -21,6 +21,7 @@ from signalkit.presentation import (
     PENDING,
     app_label,
     count,
+    deferred_flag,
     duplicated_ids,
     informational_flags,
     location,
@@ -37,10 +38,10 @@ class Command(BaseCommand):
     """``listsignals``: text, json or vim output of ``snapshot().filter(...)``; ``--check``."""
 
     help = (
-        "List every known signal with its receivers: sender, flags (async, strong, uid, "
-        "dead, DUPLICATE, pending) and source file:line. Filters combine: repeat an option "
-        "to accept several values, different options must all match. --check reports "
-        "problems on stderr and exits with status 1 when there are any."
+        "List every known signal with its receivers: sender, flags (commit, task, async, "
+        "strong, uid, dead, DUPLICATE, pending, ...) and source file:line. Filters combine: "
+        "repeat an option to accept several values, different options must all match. "
+        "--check reports problems on stderr and exits with status 1 when there are any."
     )
     # A diagnostic must work on a project whose system checks fail (and signalkit's own
     # checks report what --check reports).
@@ -79,8 +80,9 @@ class Command(BaseCommand):
             help=(
                 "text (default): grouped by signal, coloured. json: the registry's to_dict() "
                 "(keys signals, pending, problems). vim: one 'file:line: signal receiver' "
-                "line per receiver, for vim -q (errorformat %%f:%%l: %%m); receivers without "
-                "Python source (builtins, dead references) are left out."
+                "line per receiver, for vim -q (errorformat %%f:%%l: %%m), a deferred "
+                "receiver's flag after it in brackets; receivers without Python source "
+                "(builtins, dead references) are left out."
             ),
         )
         parser.add_argument(
@@ -98,7 +100,8 @@ class Command(BaseCommand):
             help=(
                 "After the listing, report problems on stderr (duplicate receivers, dead "
                 "receivers, receivers without **kwargs, unresolved lazy senders, abstract or "
-                "swapped model senders) and exit with status 1 when there is at least one."
+                "swapped model senders, as_task receivers a task worker cannot import) and "
+                "exit with status 1 when there is at least one."
             ),
         )
 
@@ -226,9 +229,14 @@ class Command(BaseCommand):
 def _vim_lines(registry: Registry) -> list[str]:
     return [
         f"{receiver.file}:{receiver.line}: {receiver.signal_path} {receiver.path}"
+        + _bracketed(deferred_flag(receiver))
         for receiver in [*registry.receivers, *registry.pending]
         if receiver.file and receiver.line is not None
     ]
+
+
+def _bracketed(flag: str | None) -> str:
+    return f" [{flag}]" if flag is not None else ""
 
 
 def _plain(text: str) -> str:
