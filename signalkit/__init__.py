@@ -20,6 +20,8 @@ _EXPORTS = {
     "InsufficientStock": "signalkit.mixins.stock",
     "SignalCall": "signalkit.recording",
     "SignalRecorder": "signalkit.recording",
+    "after_commit": "signalkit.deferred",
+    "as_task": "signalkit.deferred",
     "autodiscover": "signalkit.discovery",
     "muted_signals": "signalkit.muting",
     "record_signals": "signalkit.recording",
@@ -32,12 +34,15 @@ __all__ = [
     "SignalCall",
     "SignalRecorder",
     "__version__",
+    "after_commit",
+    "as_task",
     "autodiscover",
     "muted_signals",
     "record_signals",
 ]
 
 if TYPE_CHECKING:
+    from signalkit.deferred import after_commit, as_task
     from signalkit.discovery import AutodiscoveryError, autodiscover
     from signalkit.mixins.stock import InsufficientStock
     from signalkit.muting import ALL, muted_signals

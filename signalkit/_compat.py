@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from importlib import import_module
+from types import ModuleType
 from typing import Any
 
 import django
 from asgiref.sync import sync_to_async
+from django.core.exceptions import ImproperlyConfigured
 from django.dispatch import Signal, dispatcher
 
 #: Django 6.0 keeps a weak reference to the sender in each ``Signal.receivers`` entry,
@@ -74,3 +77,79 @@ async def run_asend(
 
 async def _no_results() -> list[Any]:
     return []
+
+
+# --- Django's task framework (as_task) -------------------------------------------------------
+# Django 6.0 ships it as django.tasks; on 5.2 the django-tasks backport provides the same API
+# as django_tasks (both read settings.TASKS: signalkit uses exactly one, never both). Nothing
+# here imports it before it is asked for: importing signalkit needs no task framework.
+
+#: The module of Django's task framework on this Django.
+TASKS_MODULE = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
+
+_TASKS_EXTRA = 'python -m pip install "django-signalkit[tasks]"'
+
+
+def tasks_framework() -> ModuleType:
+    """The task framework's package (``django.tasks``, or ``django_tasks`` on Django 5.2).
+
+    Raises ImproperlyConfigured naming the install command when the backport is missing.
+    """
+    try:
+        return import_module(TASKS_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name != TASKS_MODULE:
+            raise
+        raise ImproperlyConfigured(
+            f"signalkit's as_task needs Django's task framework, which Django "
+            f"{django.get_version()} does not include: install the django-tasks backport "
+            f"with {_TASKS_EXTRA}."
+        ) from exc
+
+
+def _tasks_module(name: str) -> ModuleType:
+    tasks_framework()  # the clear error when the framework is missing
+    return import_module(f"{TASKS_MODULE}.{name}")
+
+
+def task_class() -> type[Any]:
+    """The framework's ``Task`` class (the backport exports it only from ``.base``)."""
+    task: type[Any] = _tasks_module("base").Task
+    return task
+
+
+def task_error_class() -> type[Any]:
+    """The framework's ``TaskError`` (an attempt's recorded exception)."""
+    error: type[Any] = _tasks_module("base").TaskError
+    return error
+
+
+def invalid_task_error() -> type[Exception]:
+    """``InvalidTask`` (Django 6.x) / ``InvalidTaskError`` (the backport)."""
+    exceptions = _tasks_module("exceptions")
+    error: type[Exception] = getattr(
+        exceptions, "InvalidTask" if django.VERSION >= (6, 0) else "InvalidTaskError"
+    )
+    return error
+
+
+def invalid_task_backend_error() -> type[Exception]:
+    """``InvalidTaskBackend`` (Django 6.x) / ``InvalidTaskBackendError`` (the backport)."""
+    exceptions = _tasks_module("exceptions")
+    error: type[Exception] = getattr(
+        exceptions,
+        "InvalidTaskBackend" if django.VERSION >= (6, 0) else "InvalidTaskBackendError",
+    )
+    return error
+
+
+def base_task_backend() -> type[Any]:
+    """The framework's ``BaseTaskBackend``, the class every task backend derives from."""
+    base: type[Any] = _tasks_module("backends.base").BaseTaskBackend
+    return base
+
+
+def dummy_task_backend() -> type[Any]:
+    """The framework's ``DummyBackend`` (keeps what is enqueued in ``.results``)."""
+    dummy: type[Any] = _tasks_module("backends.dummy").DummyBackend
+    return dummy

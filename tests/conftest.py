@@ -57,3 +57,42 @@ def dead_receiver() -> Iterator[None]:
     assert any(not r.alive for r in registry.snapshot().receivers)
     yield
     user_login_failed.disconnect(dispatch_uid=DEAD_RECEIVER_UID)  # also clears the dead entry
+
+
+@pytest.fixture
+def calls() -> Iterator[list[tuple[str, dict[str, Any]]]]:
+    """What the deferred receivers of tests.deferred_receivers were called with, in order."""
+    from tests import deferred_receivers
+
+    deferred_receivers.calls.clear()
+    yield deferred_receivers.calls
+    deferred_receivers.calls.clear()
+
+
+@pytest.fixture
+def dummy_backend() -> Iterator[Any]:
+    """The "dummy" task backend (a DummyBackend), empty at the start of the test."""
+    from signalkit._compat import tasks_framework
+
+    backend = tasks_framework().task_backends["dummy"]
+    backend.clear()
+    yield backend
+    backend.clear()
+
+
+@pytest.fixture
+def other_database() -> Iterator[str]:
+    """A second alias, "other", on the test database: its own connection, so its own
+    transactions. Made for the test only (a configured one would show in every listing of
+    the databases), as Django makes connections dynamically: not in ``connections.settings``."""
+    from django.db import connections
+    from django.db.utils import load_backend
+
+    default = connections["default"].settings_dict
+    other = load_backend(default["ENGINE"]).DatabaseWrapper({**default}, "other")
+    connections._connections.other = other
+    yield "other"
+    other.close()
+    if other.connection is not None:  # SQLite keeps a connection to a memory database open
+        other.connection.close()
+    delattr(connections._connections, "other")

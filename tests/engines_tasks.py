@@ -7,17 +7,15 @@ and where). ``wait_then_record`` first writes its ``started`` file, then waits f
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
-import django
+from signalkit import _compat
 
-# The task framework of this Django: django.tasks (6.x), the django_tasks backport (5.2).
-task = importlib.import_module("django.tasks" if django.VERSION >= (6, 0) else "django_tasks").task
+task = _compat.tasks_framework().task  # django.tasks (6.x), the django_tasks backport (5.2)
 
 RELEASE_TIMEOUT = 300  # seconds a blocked task waits for its release file before failing
 
@@ -41,15 +39,36 @@ def record_run_with_context(context: Any, path: str, label: str) -> None:
 
 @task
 def wait_then_record(started: str, release: str, path: str, label: str) -> None:
-    Path(started).write_text(str(os.getpid()), encoding="utf-8")
-    deadline = time.monotonic() + RELEASE_TIMEOUT
-    while not Path(release).exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{release} was not created within {RELEASE_TIMEOUT} s")
-        time.sleep(0.05)
+    wait_for_release(started, release)
     record(path, label)
 
 
 def not_a_task(path: str, label: str) -> None:
     """A plain function: a worker must refuse to run it whatever a message says."""
     record(path, label)
+
+
+def behave(note: Any, created: bool) -> None:
+    """What the test receivers of tests.engines_app and tests.engines_celery_app do with a
+    saved note, by its ``behaviour``: ``record`` it; ``fail-once`` (fail the first attempt,
+    record the second); ``wait`` (as ``wait_then_record``, on ``<trace>.started`` and
+    ``<trace>.release``)."""
+    extra = {"note": note.pk, "text": note.text, "created": created}
+    if note.behaviour == "fail-once":
+        failed = Path(f"{note.trace}.failed")
+        if not failed.exists():
+            failed.touch()
+            record(note.trace, "failed", **extra)
+            raise RuntimeError("the first attempt fails")
+    if note.behaviour == "wait":
+        wait_for_release(f"{note.trace}.started", f"{note.trace}.release")
+    record(note.trace, "ran", **extra)
+
+
+def wait_for_release(started: str, release: str) -> None:
+    Path(started).write_text(str(os.getpid()), encoding="utf-8")
+    deadline = time.monotonic() + RELEASE_TIMEOUT
+    while not Path(release).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{release} was not created within {RELEASE_TIMEOUT} s")
+        time.sleep(0.05)

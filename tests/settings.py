@@ -5,6 +5,7 @@ import os
 import django
 
 from example_project.database import ENV_VAR, database_from_url
+from signalkit._compat import TASKS_MODULE
 
 SECRET_KEY = "signalkit-tests-not-secret"
 DEBUG = False
@@ -24,8 +25,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_tasks_db",
     "signalkit",
+    "django_tasks_db",
     "tests.catalog_app",
     "tests.registry_app",
     "tests.shop",
@@ -40,11 +41,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
 
-# Django's task framework: django.tasks on 6.x, the django_tasks backport on 5.2.
-TASKS_FRAMEWORK = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
+# as_task: the framework's ImmediateBackend (runs a task at enqueue) by default,
+# django-tasks-db's database backend on the test database, and a DummyBackend (keeps what is
+# enqueued; signalkit.deferred.run_enqueued() runs it).
 TASKS = {
-    "default": {"BACKEND": f"{TASKS_FRAMEWORK}.backends.immediate.ImmediateBackend"},
+    "default": {"BACKEND": f"{TASKS_MODULE}.backends.immediate.ImmediateBackend"},
     "database": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]},
+    "dummy": {
+        "BACKEND": f"{TASKS_MODULE}.backends.dummy.DummyBackend",
+        "QUEUES": ["default", "mail"],
+    },
 }
 
 ROOT_URLCONF = "tests.urls"

@@ -15,6 +15,10 @@ from tests.settings import INSTALLED_APPS
 
 if "django_tasks_db" not in INSTALLED_APPS:
     INSTALLED_APPS = [*INSTALLED_APPS, "django_tasks_db"]
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.engines_app"]
+HAS_CELERY = importlib.util.find_spec("celery") is not None
+if HAS_CELERY:
+    INSTALLED_APPS.append("tests.engines_celery_app")
 
 REDIS_URL = os.environ.get("SIGNALKIT_REDIS_URL", "")
 
@@ -22,7 +26,7 @@ TASKS = {
     # db_worker serves "default" unless told otherwise.
     "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]},
 }
-if importlib.util.find_spec("celery") is not None:  # the Celery tests need Redis and Celery
+if HAS_CELERY:  # the Celery tests need Redis and Celery
     TASKS["celery"] = {
         "BACKEND": "signalkit.contrib.celery.CeleryBackend",
         "QUEUES": ["default", "mail"],

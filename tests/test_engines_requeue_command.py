@@ -161,7 +161,8 @@ def test_verbosity_2_lists_the_ids_of_the_requeued_tasks() -> None:
         ),
         (
             ("--older-than", "0", "--backend", "nope"),
-            "--backend 'nope' is not a configured task backend. Backends: default, database.",
+            "--backend 'nope' is not a configured task backend. Backends: default, database, "
+            "dummy.",
         ),
         (
             ("--older-than", "0"),

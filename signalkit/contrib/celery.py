@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib
 import traceback
-import types
 from typing import TYPE_CHECKING, Any
 
 import django
@@ -23,6 +22,8 @@ from django.utils.crypto import get_random_string
 from django.utils.dateparse import parse_datetime
 from django.utils.module_loading import import_string
 
+from signalkit import _compat
+
 if TYPE_CHECKING:
     from celery import Celery
     from django.tasks import TaskContext, TaskResult, TaskResultStatus
@@ -32,26 +33,14 @@ if TYPE_CHECKING:
     from django.utils.json import normalize_json
 
 
-# moves to _compat (the core's task-framework accessors); the rest of this module reads as
-# if there were one framework.
-def _tasks_module(name: str = "") -> types.ModuleType:
-    """A module of this Django's task framework: django.tasks (6.x), django_tasks (5.2)."""
-    package = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
-    try:
-        return importlib.import_module(f"{package}.{name}" if name else package)
-    except ImportError as error:
-        raise ImproperlyConfigured(
-            f"signalkit's CeleryBackend needs Django's task framework ({package}): "
-            f'python -m pip install "django-signalkit[tasks]" ({error})'
-        ) from error
-
-
-if not TYPE_CHECKING:
-    _base = _tasks_module("base")
-    Task, TaskContext, TaskError = _base.Task, _base.TaskContext, _base.TaskError
-    TaskResult, TaskResultStatus = _base.TaskResult, _base.TaskResultStatus
-    BaseTaskBackend = _tasks_module("backends.base").BaseTaskBackend
-    _signals = _tasks_module("signals")
+if not TYPE_CHECKING:  # this Django's task framework (signalkit._compat chooses it)
+    _framework = _compat.tasks_framework()
+    Task, TaskError = _compat.task_class(), _compat.task_error_class()
+    TaskContext, TaskResult = _framework.TaskContext, _framework.TaskResult
+    TaskResultStatus = _framework.TaskResultStatus
+    BaseTaskBackend = _compat.base_task_backend()
+    # moves to _compat: the framework's signals module and normalize_json.
+    _signals = importlib.import_module(f"{_compat.TASKS_MODULE}.signals")
     task_enqueued, task_started = _signals.task_enqueued, _signals.task_started
     task_finished = _signals.task_finished
     normalize_json = importlib.import_module(

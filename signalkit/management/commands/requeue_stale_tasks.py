@@ -14,32 +14,29 @@ read or written: a bad value is one line naming it, exit status 1.
 
 from __future__ import annotations
 
-import importlib
 import math
 from datetime import timedelta
 from typing import Any
 
-import django
 from django.apps import apps
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import router, transaction
 from django.utils import timezone
 
-#: The dotted path of signalkit's one task (``signalkit.deferred.run_receiver``).
-RECEIVER_TASK_PATH = "signalkit.deferred.run_receiver"
+from signalkit import _compat
+from signalkit.deferred import RUN_RECEIVER_PATH
+
 DATABASE_BACKEND = "django_tasks_db.DatabaseBackend"
 INSTALL = 'python -m pip install "django-signalkit[tasks]"'
 
 
-# moves to _compat (the core's task-framework accessors)
 def _task_backends() -> Any:
-    """This Django's task backends: django.tasks (6.x), the django_tasks backport (5.2)."""
-    package = "django.tasks" if django.VERSION >= (6, 0) else "django_tasks"
+    """This Django's task backends (django.tasks, or the django_tasks backport on 5.2)."""
     try:
-        return importlib.import_module(package).task_backends
-    except ImportError as error:
-        raise CommandError(f"Django's task framework is not installed: {INSTALL}.") from error
+        return _compat.tasks_framework().task_backends
+    except ImproperlyConfigured as error:
+        raise CommandError(" ".join(str(error).split())) from error
 
 
 class Command(BaseCommand):
@@ -83,7 +80,7 @@ class Command(BaseCommand):
         cutoff = timezone.now() - timedelta(seconds=seconds)
         stale = DBTaskResult.objects.using(database).filter(
             status="RUNNING",
-            task_path=RECEIVER_TASK_PATH,
+            task_path=RUN_RECEIVER_PATH,
             backend_name=alias,
             started_at__lte=cutoff,
         )
@@ -170,4 +167,4 @@ def _seconds(value: object) -> float | None:
 
 def _tasks(count: int) -> str:
     noun = "stale task" if count == 1 else "stale tasks"
-    return f"{count:,} {noun} of {RECEIVER_TASK_PATH}"
+    return f"{count:,} {noun} of {RUN_RECEIVER_PATH}"
