@@ -10,11 +10,9 @@ at least once. Configuration and guarantees: the "Deferred receivers" page of th
 
 from __future__ import annotations
 
-import importlib
 import traceback
 from typing import TYPE_CHECKING, Any
 
-import django
 from celery import current_app, shared_task
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.utils import timezone
@@ -39,13 +37,10 @@ if not TYPE_CHECKING:  # this Django's task framework (signalkit._compat chooses
     TaskContext, TaskResult = _framework.TaskContext, _framework.TaskResult
     TaskResultStatus = _framework.TaskResultStatus
     BaseTaskBackend = _compat.base_task_backend()
-    # moves to _compat: the framework's signals module and normalize_json.
-    _signals = importlib.import_module(f"{_compat.TASKS_MODULE}.signals")
+    _signals = _compat.task_signals()
     task_enqueued, task_started = _signals.task_enqueued, _signals.task_started
     task_finished = _signals.task_finished
-    normalize_json = importlib.import_module(
-        "django.utils.json" if django.VERSION >= (6, 0) else "django_tasks.utils"
-    ).normalize_json
+    normalize_json = _compat.normalize_json()
 
 #: The name of signalkit's one Celery task; every Django task travels as its arguments.
 CELERY_TASK_NAME = "signalkit.run_django_task"
