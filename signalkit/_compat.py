@@ -156,3 +156,19 @@ def dummy_task_backend() -> type[Any]:
     """The framework's ``DummyBackend`` (keeps what is enqueued in ``.results``)."""
     dummy: type[Any] = _tasks_module("backends.dummy").DummyBackend
     return dummy
+
+
+def task_signals() -> ModuleType:
+    """The framework's signals module (``task_enqueued``, ``task_started``, ``task_finished``)."""
+    return _tasks_module("signals")
+
+
+def normalize_json() -> Callable[[Any], Any]:
+    """The framework's check that task arguments are JSON (``django.utils.json`` on 6.x,
+    ``django_tasks.utils`` in the backport); raises TypeError on anything else."""
+    tasks_framework()
+    module = import_module(
+        "django.utils.json" if django.VERSION >= (6, 0) else "django_tasks.utils"
+    )
+    check: Callable[[Any], Any] = module.normalize_json
+    return check

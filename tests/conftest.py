@@ -12,6 +12,7 @@ from django.dispatch import Signal
 
 from signalkit import discovery, registry
 from tests.services import skip_tests_needing_another_server
+from tests.workers import redis_db, worker_database, workers  # noqa: F401  engine test fixtures
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

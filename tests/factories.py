@@ -1,14 +1,17 @@
-"""factory_boy factories for the library tests: users, and the models of ``tests.shop``."""
+"""factory_boy factories for the library tests: users, the models of ``tests.shop``, and
+django-tasks-db's task rows."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import factory
 from django.conf import settings
 from django.db.models.signals import post_init, post_save, pre_save
+from django.utils import timezone
 from factory.django import DjangoModelFactory, Password
 
 from signalkit import muted_signals
@@ -243,3 +246,20 @@ class BrokenQuietUserFactory(UserFactory):
 @muted_signals(post_save)
 class TwiceMutedUserFactory(UserFactory):
     """Two mutes stacked on one factory: both apply."""
+
+
+class DBTaskResultFactory(DjangoModelFactory):
+    """A django-tasks-db task of signalkit's receiver task, on the "database" backend,
+    RUNNING since an hour: what a worker killed mid-task leaves behind."""
+
+    class Meta:
+        model = "django_tasks_database.DBTaskResult"
+
+    status = "RUNNING"
+    task_path = "signalkit.deferred.run_receiver"
+    backend_name = "database"
+    queue_name = "default"
+    args_kwargs = factory.LazyFunction(lambda: {"args": [], "kwargs": {}})
+    run_after = factory.LazyFunction(lambda: datetime(9999, 1, 1, tzinfo=UTC))
+    started_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
+    worker_ids = factory.LazyFunction(lambda: ["killed-worker"])

@@ -3,11 +3,14 @@
 Shared by both suites' ``pytest_collection_modifyitems``: the library's (``tests/``) and the
 demo shop's (``example_project/tests/``). ``@pytest.mark.postgresql`` needs PostgreSQL,
 ``@pytest.mark.mariadb`` MariaDB/MySQL, and ``@pytest.mark.server_database`` either of them
-(concurrent writers on real connections); each suite registers the three markers in its
-pytest configuration.
+(concurrent writers on real connections); ``@pytest.mark.redis`` needs the Redis server that
+``SIGNALKIT_REDIS_URL`` names (Celery's broker for the worker tests, which flush its
+database). Each suite registers the four markers in its pytest configuration.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from django.db import connection
@@ -16,10 +19,11 @@ SERVER_URLS = {
     "postgresql": "SIGNALKIT_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test",
     "mysql": "SIGNALKIT_DATABASE_URL=mysql://root@127.0.0.1:3306/test",
 }
+REDIS_URL = "SIGNALKIT_REDIS_URL=redis://127.0.0.1:6379/14"
 
 
 def skip_tests_needing_another_server(items: list[pytest.Item]) -> None:
-    """Skip the tests that need a database server the suite does not run on, saying why."""
+    """Skip the tests that need a server (database, Redis) the suite does not use, saying why."""
     vendor = connection.vendor
     reasons = {
         "postgresql": f"needs PostgreSQL: set {SERVER_URLS['postgresql']}",
@@ -28,11 +32,13 @@ def skip_tests_needing_another_server(items: list[pytest.Item]) -> None:
             "needs a database server for concurrent connections: set "
             f"{SERVER_URLS['postgresql']} or {SERVER_URLS['mysql']}"
         ),
+        "redis": f"needs Redis: set {REDIS_URL} (a database of its own: the tests flush it)",
     }
     runs_on = {
         "postgresql": vendor == "postgresql",
         "mariadb": vendor == "mysql",
         "server_database": vendor in SERVER_URLS,
+        "redis": bool(os.environ.get("SIGNALKIT_REDIS_URL", "").strip()),
     }
     for item in items:
         for marker, reason in reasons.items():

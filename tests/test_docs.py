@@ -117,7 +117,7 @@ def test_every_check_id_written_in_signalkit_is_in_the_one_table_of_ids() -> Non
     assert sorted(written - set(CHECK_IDS.values())) == []
 
 
-@pytest.mark.parametrize("command", ["listsignals", "backfill_profiles"])
+@pytest.mark.parametrize("command", ["listsignals", "backfill_profiles", "requeue_stale_tasks"])
 def test_every_option_of_a_command_is_in_the_commands_reference(command: str) -> None:
     reference = read(DOCS / "commands.md")
     section = reference.split(f"## `{command}`", 1)[1].split("\n## ", 1)[0]
