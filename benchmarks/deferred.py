@@ -2,7 +2,7 @@
 
 Three lines, each ``signalkit's figure / the other's`` (lower is better, as every line of
 ``python -m benchmarks``), on django-tasks-db's ``DatabaseBackend`` and a SQLite file in a
-temporary directory (journal and fsync as deployed):
+temporary directory (journal and fsync as deployed), and for the third on Celery too:
 
 - ``deferred.request_latency`` (goal <= 0.1: the request is at least 10 times faster).
   The median latency of the demo shop's comment POST (the admin's add-comment form, ``POST
@@ -22,15 +22,21 @@ temporary directory (journal and fsync as deployed):
   moment as signalkit's), is printed as a detail: it isolates what signalkit's own work
   (encoding the arguments, choosing where to enqueue) costs. CPU time is printed beside.
 - ``deferred.worker_throughput`` (goal <= 1.11, that is at least 0.9 times the
-  throughput). Tasks run per second by real ``db_worker --batch --interval 0
-  --no-startup-delay --no-reload`` processes over N tasks enqueued beforehand: signalkit's
-  ``run_receiver`` running an ``@as_task`` receiver against a hand-written task doing the
-  same work (a SHA-256 of the number sent). The time of a run is read from the task rows,
-  the first ``started_at`` to the last ``finished_at``, so the worker's start-up (the same
-  for both) does not dilute the ratio; each process's wall clock is printed beside. The
-  ratio is of time per task; the throughput ratio (goal >= 0.9) is printed beside. Celery
-  is measured when ``SIGNALKIT_REDIS_URL`` is set and signalkit's Celery backend is
-  available; otherwise the line says it was skipped and why.
+  throughput). Tasks run per second by real workers over tasks enqueued beforehand:
+  signalkit's ``run_receiver`` running an ``@as_task`` receiver of a custom signal against
+  a hand-written task doing the same work (a SHA-256 of the number sent). On
+  django-tasks-db: ``db_worker --batch --interval 0 --no-startup-delay --no-reload``
+  processes over 500 tasks each, a run timed from the task rows (the first ``started_at``
+  to the last ``finished_at``), so the worker's start-up (the same for both) does not dilute
+  the ratio; each process's wall clock is printed beside. On Celery, when
+  ``SIGNALKIT_REDIS_URL`` is set: signalkit's own backend
+  (``signalkit.contrib.celery.CeleryBackend``), one ``celery worker --pool solo`` process
+  per run over 2,000 messages (a task takes a fraction of a millisecond there: more tasks,
+  less noise), timed in the worker from the first ``task_started`` to the last
+  ``task_finished`` of the task framework (Celery keeps no results), then stopped; the Redis
+  database is flushed before and after each run. Otherwise a line says Celery was skipped
+  and why. The summary line is the worse engine; its ratio is of time per task, and the
+  throughput ratio (goal >= 0.9) is printed beside.
 
 Why it is fair: each comparison runs its variants with the same settings, database and
 backend, doing the same work, and checks that before trusting a timing. Request latency:
@@ -42,8 +48,9 @@ task row per comment names it. Send cost: one process, the three signals have on
 each and the same arguments; every run of every variant (warm-ups included) must have
 added exactly one task row per send, and the variants take turns (the order rotates and
 reverses) after untimed warm-ups; the statements of one send of each are printed. Worker
-throughput: every run must end with its N rows ``SUCCESSFUL``, all of the variant's task,
-and the rows are deleted before the next run; runs alternate A B B A.
+throughput: every run must end with its N tasks ``SUCCESSFUL``, all of the variant's task
+(the rows, or what the Celery worker saw finish), after N messages were counted in Redis
+for Celery; rows and messages are deleted before the next run; runs alternate A B B A.
 """
 
 from __future__ import annotations
@@ -51,7 +58,9 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -61,7 +70,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.result import BenchmarkError, Result, Results, format_duration
-from benchmarks.timing import REPO, interleaved, run_child, run_process
+from benchmarks.timing import REPO, TIMEOUT_SECONDS, interleaved, run_child, run_process
 from signalkit.deferred import RUN_RECEIVER_PATH
 
 NAME = "deferred"
@@ -107,7 +116,8 @@ class Config:
     sends: int  # per timed run
     send_runs: int
     send_warmups: int
-    tasks: int  # per worker run
+    tasks: int  # per db_worker run
+    celery_tasks: int  # per Celery worker run (faster per task: more of them, less noise)
     worker_runs: int  # per variant
     worker_warmups: int
 
@@ -119,6 +129,7 @@ FULL = Config(
     send_runs=15,
     send_warmups=2,
     tasks=500,
+    celery_tasks=2000,
     worker_runs=4,
     worker_warmups=1,
 )
@@ -129,6 +140,7 @@ QUICK = Config(
     send_runs=1,
     send_warmups=0,
     tasks=3,
+    celery_tasks=3,
     worker_runs=1,
     worker_warmups=0,
 )
@@ -437,9 +449,82 @@ def _statement(sql: str) -> str:
 
 
 def worker_throughput(root: Path, config: Config, quick: bool) -> Result:
-    """Real db_worker processes over pre-enqueued tasks: run_receiver vs a hand-written task."""
+    """Real workers over pre-enqueued tasks: run_receiver vs a hand-written task, on
+    django-tasks-db's db_worker, and on Celery when it can be measured."""
     url = sqlite_url(root / "worker.sqlite3")
     run_child("benchmarks.deferred", "worker_setup", url, cwd=root, path=[root])
+    engines = [measure_db_worker(root, url, config)]
+    skipped = celery_skipped()
+    if skipped is None:
+        engines.append(measure_celery(root, url, config))
+    worst = max(engines, key=lambda engine: engine.ratio)
+    details = [line for engine in engines for line in engine.describe()]
+    if skipped is not None:
+        details.append(skipped)
+    return Result(
+        name=f"{NAME}.worker_throughput",
+        subject=worst.subject,
+        baseline=worst.baseline,
+        goal=WORKER_GOAL,
+        runs=config.worker_runs,
+        quick=quick,
+        subject_label=f"run_receiver on {worst.name}",
+        baseline_label=f"hand-written task on {worst.name}",
+        statistic="median time per task",
+        details=tuple(details),
+    )
+
+
+@dataclass(frozen=True)
+class Engine:
+    """One task engine's figures: median time per task, and median whole-process time."""
+
+    name: str
+    tasks: int  # per worker process
+    timed: str  # how a run is timed
+    subject: float
+    baseline: float
+    walls: dict[str, float]
+
+    @property
+    def ratio(self) -> float:
+        return self.subject / self.baseline
+
+    def describe(self) -> list[str]:
+        tasks = self.tasks
+        return [
+            f"{self.name}: ratio {self.ratio:.3f} (goal <= {WORKER_GOAL:g}) - "
+            f"{1 / self.subject:.0f} vs {1 / self.baseline:.0f} tasks per second, throughput "
+            f"ratio {self.baseline / self.subject:.3f} (goal >= {THROUGHPUT_GOAL:g}); {tasks} "
+            f"tasks per worker process, timed {self.timed}; whole processes (start-up "
+            f"included): {format_duration(self.walls['as_task'])} vs "
+            f"{format_duration(self.walls['by_hand'])}",
+            f"{self.name}, checks: passed - every run ended with its {tasks} tasks "
+            f"SUCCESSFUL, all of the variant's task",
+        ]
+
+
+def _engine(
+    name: str,
+    tasks: int,
+    timed: str,
+    spans: tuple[list[float], list[float]],
+    walls: dict[str, list[float]],
+) -> Engine:
+    """An :class:`Engine` from each run's time per task (signalkit's, the hand-written)."""
+    signalkit_per_task, by_hand_per_task = spans
+    return Engine(
+        name=name,
+        tasks=tasks,
+        timed=timed,
+        subject=statistics.median(signalkit_per_task),
+        baseline=statistics.median(by_hand_per_task),
+        walls={kind: statistics.median(times) for kind, times in walls.items()},
+    )
+
+
+def measure_db_worker(root: Path, url: str, config: Config) -> Engine:
+    """``db_worker --batch`` processes, each over ``config.tasks`` tasks of one variant."""
     walls: dict[str, list[float]] = {"as_task": [], "by_hand": []}
 
     def one_run(kind: str) -> float:
@@ -447,62 +532,132 @@ def worker_throughput(root: Path, config: Config, quick: bool) -> Result:
             "benchmarks.deferred", "enqueue", url, kind, str(config.tasks), cwd=root, path=[root]
         )
         start = time.perf_counter()
-        run_process(worker_command(), cwd=root, env=worker_env(root, url))
+        run_process(db_worker_command(), cwd=root, env=worker_env(root, url))
         walls[kind].append(time.perf_counter() - start)
         report, _ = run_child("benchmarks.deferred", "report", url, cwd=root, path=[root])
         check_worker_run(kind, report, config.tasks)
-        return float(report["span"])
+        return float(report["span"]) / config.tasks
 
-    signalkit_spans, by_hand_spans = interleaved(
+    spans = interleaved(
         lambda: one_run("as_task"),
         lambda: one_run("by_hand"),
         runs=config.worker_runs,
         warmups=config.worker_warmups,
     )
-    subject = statistics.median(signalkit_spans) / config.tasks
-    baseline = statistics.median(by_hand_spans) / config.tasks
-    wall = {kind: statistics.median(times) for kind, times in walls.items()}
-    details = (
-        f"django-tasks-db on a SQLite file, {config.tasks} tasks per db_worker --batch "
-        f"process, timed from the first task's start to the last one's end: "
-        f"{1 / subject:.0f} vs {1 / baseline:.0f} tasks per second, throughput ratio "
-        f"{baseline / subject:.3f} (goal >= {THROUGHPUT_GOAL:g}); whole processes "
-        f"(start-up included): {format_duration(wall['as_task'])} vs "
-        f"{format_duration(wall['by_hand'])}",
-        f"checks: passed - every run ended with its {config.tasks} task rows SUCCESSFUL, "
-        f"all of the variant's task",
-        celery_line(),
+    return _engine(
+        "django-tasks-db (SQLite file)",
+        config.tasks,
+        "from the first task's start to the last one's end, read from the task rows",
+        spans,
+        walls,
     )
-    return Result(
-        name=f"{NAME}.worker_throughput",
-        subject=subject,
-        baseline=baseline,
-        goal=WORKER_GOAL,
+
+
+def measure_celery(root: Path, url: str, config: Config) -> Engine:
+    """Celery workers (solo pool) over ``config.celery_tasks`` messages of one variant in Redis."""
+    redis_url = os.environ[REDIS_ENV]
+    walls: dict[str, list[float]] = {"as_task": [], "by_hand": []}
+    runs = iter(range(1_000_000))
+
+    def one_run(kind: str) -> float:
+        flush_redis(redis_url)
+        try:
+            run_child(
+                "benchmarks.deferred",
+                "enqueue_celery",
+                url,
+                kind,
+                str(config.celery_tasks),
+                cwd=root,
+                path=[root],
+            )
+            probe = root / f"celery-probe-{next(runs)}.json"
+            start = time.perf_counter()
+            report = run_celery_worker(root, url, probe, config.celery_tasks)
+            walls[kind].append(time.perf_counter() - start)
+        finally:
+            flush_redis(redis_url)
+        check_worker_run(kind, report, config.celery_tasks)
+        return float(report["span"]) / config.celery_tasks
+
+    spans = interleaved(
+        lambda: one_run("as_task"),
+        lambda: one_run("by_hand"),
         runs=config.worker_runs,
-        quick=quick,
-        subject_label="run_receiver",
-        baseline_label="hand-written task",
-        statistic="median time per task",
-        details=details,
+        warmups=config.worker_warmups,
+    )
+    return _engine(
+        "Celery (Redis, solo pool)",
+        config.celery_tasks,
+        "from the first task's start to the last one's end (the task framework's signals "
+        "in the worker)",
+        spans,
+        walls,
     )
 
 
-def celery_line() -> str:
-    """Why Celery's throughput is not measured (the one line printed in its place)."""
+def flush_redis(url: str) -> None:
+    """Empty the Redis database of ``SIGNALKIT_REDIS_URL``: no message of a run survives it."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    finally:
+        client.close()
+
+
+def run_celery_worker(root: Path, url: str, probe: Path, tasks: int) -> dict[str, Any]:
+    """Start a Celery worker, wait until it wrote ``probe`` (all ``tasks`` finished), stop it."""
+    env = worker_env(root, url)
+    env.update(BENCH_DEFERRED_PROBE_FILE=str(probe), BENCH_DEFERRED_PROBE_TASKS=str(tasks))
+    log = probe.with_suffix(".log")
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            celery_worker_command(),
+            cwd=root,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stopped as a whole
+        )
+    try:
+        deadline = time.monotonic() + TIMEOUT_SECONDS
+        while not probe.exists() and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    if not probe.exists():
+        output_text = log.read_text(encoding="utf-8", errors="replace")
+        raise BenchmarkError(
+            f"the Celery worker did not finish its {tasks} tasks (exit status "
+            f"{process.returncode}):\n{output_text[-3000:]}"
+        )
+    report: dict[str, Any] = json.loads(probe.read_text(encoding="utf-8"))
+    return report
+
+
+def celery_skipped() -> str | None:
+    """The line printed instead of Celery's figures, saying why; None when it is measured."""
     if not os.environ.get(REDIS_ENV):
         return (
             f"Celery: skipped - set {REDIS_ENV}=redis://127.0.0.1:6379/<db> to include it "
-            f"(a Redis database the benchmark may flush)"
+            f"(the benchmark flushes that Redis database)"
         )
+    if importlib.util.find_spec("celery") is None:
+        return 'Celery: skipped - Celery is not installed (python -m pip install -e ".[celery]")'
     if importlib.util.find_spec(CELERY_BACKEND_MODULE) is None:
         return (
             f"Celery: skipped: Celery backend not available ({CELERY_BACKEND_MODULE} is not "
             f"in this checkout)"
         )
-    return (
-        f"Celery: skipped: Celery backend not available to this benchmark yet "
-        f"({CELERY_BACKEND_MODULE} exists; its measurement is not wired up)"
-    )
+    return None
 
 
 def check_worker_run(kind: str, report: dict[str, Any], tasks: int) -> None:
@@ -521,7 +676,7 @@ def check_worker_run(kind: str, report: dict[str, Any], tasks: int) -> None:
         )
 
 
-def worker_command() -> list[str]:
+def db_worker_command() -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -532,6 +687,30 @@ def worker_command() -> list[str]:
         "0",
         "--no-startup-delay",
         "--no-reload",
+    ]
+
+
+def celery_worker_command() -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "bench_deferred.celery_app",
+        "worker",
+        "--pool",
+        "solo",
+        "--concurrency",
+        "1",
+        "--queues",
+        "default",
+        "--loglevel",
+        "WARNING",
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+        "--hostname",
+        f"bench-deferred-{os.getpid()}@%h",
     ]
 
 
@@ -566,6 +745,30 @@ def _enqueue_child(url: str, kind: str, tasks: int) -> dict[str, Any]:
     return {"ready": DBTaskResult.objects.filter(status="READY").count()}
 
 
+def _enqueue_celery_child(url: str, kind: str, tasks: int) -> dict[str, Any]:
+    """Send ``tasks`` messages of one variant to Celery (autocommit: sent at once)."""
+    _setup_bench_deferred(url)
+    import redis
+    from bench_deferred import signals
+    from bench_deferred import tasks as bench_tasks
+
+    if kind == "as_task":
+        for number in range(tasks):
+            signals.celery_event.send(sender=None, number=number)
+    else:
+        task = bench_tasks.handle_event.using(backend="celery")
+        for number in range(tasks):
+            task.enqueue(number=number)
+    client = redis.Redis.from_url(os.environ[REDIS_ENV])
+    try:
+        queued = int(client.llen("default"))
+    finally:
+        client.close()
+    if queued != tasks:
+        raise BenchmarkError(f"{queued} messages in Celery's default queue, not {tasks}")
+    return {"queued": queued}
+
+
 def _report_child(url: str) -> dict[str, Any]:
     """The rows of the run just made (by task and status) and its span; then delete them."""
     _setup_bench_deferred(url)
@@ -597,8 +800,9 @@ def generate(root: Path) -> None:
     app.mkdir(parents=True, exist_ok=True)
     (app / "__init__.py").write_text("", encoding="utf-8")
     (app / "settings.py").write_text(SETTINGS_PY, encoding="utf-8")
-    (app / "signals.py").write_text(SIGNALS_PY, encoding="utf-8")
+    (app / "signals.py").write_text(SIGNALS_PY.format(tasks=TASKS_MODULE), encoding="utf-8")
     (app / "tasks.py").write_text(TASKS_PY.format(tasks=TASKS_MODULE), encoding="utf-8")
+    (app / "celery_app.py").write_text(CELERY_APP_PY, encoding="utf-8")
 
 
 SETTINGS_PY = f"""\
@@ -613,11 +817,20 @@ DATABASES = {{"default": database_from_url(os.environ["{DATABASE_ENV}"], "")}}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TASKS = {{"default": {{"BACKEND": "django_tasks_db.DatabaseBackend"}}}}
+if os.environ.get("{REDIS_ENV}"):
+    TASKS["celery"] = {{
+        "BACKEND": "signalkit.contrib.celery.CeleryBackend",
+        "OPTIONS": {{"CELERY_APP": "bench_deferred.celery_app.app"}},
+    }}
 """
 
 SIGNALS_PY = """\
+import json
+import os
+import time
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import Signal, receiver
 
@@ -645,6 +858,58 @@ def enqueue_on_commit(sender, number, **kwargs):
 @receiver(inside_event)
 def enqueue_inside(sender, number, **kwargs):
     handle_event.enqueue(number=number)
+
+
+if "celery" in settings.TASKS:  # the same receiver on signalkit's Celery backend
+    celery_event = Signal()
+
+    @receiver(celery_event)
+    @as_task(backend="celery")
+    def on_event_on_celery(sender, number, **kwargs):
+        work(number)
+
+
+# In a Celery worker: the task framework's own signals time the run (Celery keeps no
+# result); once PROBE_TASKS tasks finished, their span and statuses go to PROBE_FILE.
+PROBE_FILE = os.environ.get("BENCH_DEFERRED_PROBE_FILE")
+if PROBE_FILE:
+    from {tasks}.signals import task_finished, task_started
+
+    PROBE_TASKS = int(os.environ["BENCH_DEFERRED_PROBE_TASKS"])
+    probe = {{"first": None, "last": None, "rows": {{}}}}
+
+    @receiver(task_started)
+    def first_start(sender, task_result, **kwargs):
+        if probe["first"] is None:
+            probe["first"] = time.perf_counter()
+
+    @receiver(task_finished)
+    def count_finish(sender, task_result, **kwargs):
+        probe["last"] = time.perf_counter()
+        statuses = probe["rows"].setdefault(task_result.task.module_path, {{}})
+        status = str(task_result.status.value)
+        statuses[status] = statuses.get(status, 0) + 1
+        if sum(sum(counts.values()) for counts in probe["rows"].values()) == PROBE_TASKS:
+            span = probe["last"] - probe["first"]
+            with open(PROBE_FILE + ".part", "w") as file:
+                json.dump({{"rows": probe["rows"], "span": span}}, file)
+            os.replace(PROBE_FILE + ".part", PROBE_FILE)
+"""
+
+CELERY_APP_PY = f"""\
+import os
+
+from celery import Celery
+
+import signalkit.contrib.celery  # registers the Celery task that runs Django's tasks
+
+app = Celery("bench_deferred")
+app.conf.update(
+    broker_url=os.environ["{REDIS_ENV}"],
+    broker_connection_retry_on_startup=True,
+    task_default_queue="default",
+    worker_hijack_root_logger=False,
+)
 """
 
 TASKS_PY = """\
@@ -670,6 +935,7 @@ CHILDREN = {
     "send_cost": lambda args: _send_cost_child(args[0], int(args[1]), int(args[2]), int(args[3])),
     "worker_setup": lambda args: _worker_setup_child(args[0]),
     "enqueue": lambda args: _enqueue_child(args[0], args[1], int(args[2])),
+    "enqueue_celery": lambda args: _enqueue_celery_child(args[0], args[1], int(args[2])),
     "report": lambda args: _report_child(args[0]),
 }
 

@@ -5,6 +5,7 @@ Nothing here asserts on a timing: the quick configuration's figures are not mean
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -614,8 +615,9 @@ DEFERRED_LINES = [
     ),
     re.compile(
         r"^deferred\.worker_throughput: ratio \d+\.\d{3} \(goal <= 1\.11, not judged: --quick "
-        r"figures are not meaningful\) - run_receiver [\d.]+ [mu]?s vs hand-written task "
-        r"[\d.]+ [mu]?s, median time per task of 1 run each$",
+        r"figures are not meaningful\) - run_receiver on (django-tasks-db \(SQLite file\)|"
+        r"Celery \(Redis, solo pool\)) [\d.]+ [mu]?s vs hand-written task on \1 [\d.]+ [mu]?s, "
+        r"median time per task of 1 run each$",
         re.MULTILINE,
     ),
 ]
@@ -634,7 +636,8 @@ def test_deferred_quick_run_returns_three_results_after_their_checks(
         "deferred.worker_throughput",
     ]
     printed = "\n".join(result.lines())
-    assert printed.count("  checks: passed - ") == 3
+    assert printed.count("  checks: passed - ") == 2
+    assert "  django-tasks-db (SQLite file), checks: passed - every run ended with" in printed
     assert "one send, as_task: BEGIN, INSERT django_tasks_database_dbtaskresult, COMMIT" in printed
     assert (
         "one send, on_commit: BEGIN, COMMIT, INSERT django_tasks_database_dbtaskresult" in printed
@@ -749,10 +752,37 @@ def test_the_worker_check_fails_when_the_worker_ran_the_other_variants_tasks() -
 def test_celery_throughput_is_skipped_saying_why_without_a_celery_backend(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    find_spec = importlib.util.find_spec
     monkeypatch.setenv("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/13")
-    monkeypatch.setattr(deferred_benchmark.importlib.util, "find_spec", lambda name: None)
+    monkeypatch.setattr(
+        deferred_benchmark.importlib.util,
+        "find_spec",
+        lambda name: None if name == "signalkit.contrib.celery" else find_spec(name),
+    )
 
-    assert deferred_benchmark.celery_line() == (
+    assert deferred_benchmark.celery_skipped() == (
         "Celery: skipped: Celery backend not available (signalkit.contrib.celery is not in "
         "this checkout)"
     )
+
+
+def test_celery_throughput_is_measured_when_redis_is_configured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+    assert deferred_benchmark.celery_skipped() is None
+
+
+@pytest.mark.redis
+def test_deferred_quick_worker_throughput_measures_celery_after_its_checks(
+    tmp_path: Path, redis_db: Any
+) -> None:
+    deferred_benchmark.generate(tmp_path)
+
+    result = deferred_benchmark.worker_throughput(tmp_path, deferred_benchmark.QUICK, quick=True)
+
+    details = "\n".join(result.details)
+    assert "django-tasks-db (SQLite file), checks: passed - every run ended with its 3" in details
+    assert "Celery (Redis, solo pool), checks: passed - every run ended with its 3" in details
+    assert redis_db.dbsize() == 0
