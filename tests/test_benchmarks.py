@@ -749,16 +749,25 @@ def test_the_worker_check_fails_when_the_worker_ran_the_other_variants_tasks() -
         deferred_benchmark.check_worker_run("by_hand", {"rows": rows, "span": 0.1}, tasks=3)
 
 
-def test_celery_throughput_is_skipped_saying_why_without_a_celery_backend(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def installed_modules(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
+    """Make the deferred benchmark see exactly ``modules`` of Celery's and signalkit's
+    Celery backend as installed, whatever this environment has."""
     find_spec = importlib.util.find_spec
-    monkeypatch.setenv("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/13")
+    optional = {"celery", "signalkit.contrib.celery"}
     monkeypatch.setattr(
         deferred_benchmark.importlib.util,
         "find_spec",
-        lambda name: None if name == "signalkit.contrib.celery" else find_spec(name),
+        lambda name: (
+            (object() if name in modules else None) if name in optional else find_spec(name)
+        ),
     )
+
+
+def test_celery_throughput_is_skipped_saying_why_without_a_celery_backend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/13")
+    installed_modules(monkeypatch, "celery")
 
     assert deferred_benchmark.celery_skipped() == (
         "Celery: skipped: Celery backend not available (signalkit.contrib.celery is not in "
@@ -766,10 +775,22 @@ def test_celery_throughput_is_skipped_saying_why_without_a_celery_backend(
     )
 
 
-def test_celery_throughput_is_measured_when_redis_is_configured(
+def test_celery_throughput_is_skipped_saying_how_to_install_celery(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/13")
+    installed_modules(monkeypatch, "signalkit.contrib.celery")
+
+    assert deferred_benchmark.celery_skipped() == (
+        'Celery: skipped - Celery is not installed (python -m pip install -e ".[celery]")'
+    )
+
+
+def test_celery_throughput_is_measured_when_redis_and_celery_are_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/13")
+    installed_modules(monkeypatch, "celery", "signalkit.contrib.celery")
 
     assert deferred_benchmark.celery_skipped() is None
 
