@@ -23,4 +23,5 @@ BENCHMARKS: dict[str, str] = {
     "backfill": "benchmarks.profile_backfill",
     "admin": "benchmarks.admin_page",
     "stock": "benchmarks.stock",
+    "deferred": "benchmarks.deferred",
 }

@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.result import BenchmarkError, Result, format_duration
+from benchmarks.result import BenchmarkError, Result, Results, format_duration
 from benchmarks.timing import interleaved, run_process
 
 NAME = "muting"
@@ -172,7 +172,7 @@ class Measurement:
 def run(quick: bool) -> Result:
     """Time every comparison in fresh processes; return the four results as one."""
     config = QUICK if quick else FULL
-    return Results.of(tuple(compare(comparison, config, quick) for comparison in COMPARISONS))
+    return Results.of(NAME, tuple(compare(comparison, config, quick) for comparison in COMPARISONS))
 
 
 def compare(comparison: Comparison, config: Config, quick: bool) -> Result:
@@ -236,36 +236,6 @@ def measure(variant: str, number: int, repeats: int) -> Measurement:
             f"mean nothing:\n  " + "\n  ".join(measurement.problems)
         )
     return measurement
-
-
-@dataclass(frozen=True)
-class Results(Result):
-    """Several results reported by one benchmark module: each prints its own lines."""
-
-    parts: tuple[Result, ...] = ()
-
-    @classmethod
-    def of(cls, parts: tuple[Result, ...]) -> Results:
-        first = parts[0]
-        return cls(
-            name=NAME,
-            subject=first.subject,
-            baseline=first.baseline,
-            goal=first.goal,
-            runs=first.runs,
-            quick=first.quick,
-            parts=parts,
-        )
-
-    @property
-    def met(self) -> bool:
-        return all(part.met for part in self.parts)
-
-    def line(self) -> str:
-        return "\n".join(part.line() for part in self.parts)
-
-    def lines(self) -> list[str]:
-        return [line for part in self.parts for line in part.lines()]
 
 
 # --- the child process ---------------------------------------------------------------------

@@ -70,6 +70,36 @@ class Result:
         return [f"  {detail}" for detail in self.details] + [self.line()]
 
 
+@dataclass(frozen=True)
+class Results(Result):
+    """Several results reported by one benchmark module: each prints its own lines."""
+
+    parts: tuple[Result, ...] = ()
+
+    @classmethod
+    def of(cls, name: str, parts: tuple[Result, ...]) -> Results:
+        first = parts[0]
+        return cls(
+            name=name,
+            subject=first.subject,
+            baseline=first.baseline,
+            goal=first.goal,
+            runs=first.runs,
+            quick=first.quick,
+            parts=parts,
+        )
+
+    @property
+    def met(self) -> bool:
+        return all(part.met for part in self.parts)
+
+    def line(self) -> str:
+        return "\n".join(part.line() for part in self.parts)
+
+    def lines(self) -> list[str]:
+        return [line for part in self.parts for line in part.lines()]
+
+
 def format_duration(seconds: float) -> str:
     """``0.4123`` -> ``'412.3 ms'``; picks s, ms, us or ns so the number is >= 1."""
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):

@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "signalkit",
+    "django_tasks_db",
     "example_project.users",
     "example_project.products",
     "example_project.orders",
@@ -66,6 +67,12 @@ TEMPLATES = [
 
 DATABASES = {"default": database_from_url(os.environ.get(ENV_VAR), str(BASE_DIR / "db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# The blog's comment e-mail is an as_task receiver. django-tasks-db keeps the tasks in a table
+# of this database, so a comment's task is written in the comment's transaction; run the
+# worker with `python manage.py db_worker`. (The backend is the same on every Django: on
+# 5.2 it runs on the django-tasks backport, on 6.x on django.tasks.)
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -5,6 +5,7 @@ Nothing here asserts on a timing: the quick configuration's figures are not mean
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -13,11 +14,13 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import django
 import pytest
 
 from benchmarks import admin_page, listsignals, muting, registry_scaling, startup
+from benchmarks import deferred as deferred_benchmark
 from benchmarks import stock as stock_benchmark
 from benchmarks.project import Project, ReceiversProject, generate
 from benchmarks.result import BenchmarkError, Result
@@ -593,3 +596,214 @@ def test_the_stock_benchmark_uses_postgresql_only_when_the_url_names_it(
     monkeypatch.setenv("SIGNALKIT_DATABASE_URL", url)
 
     assert stock_benchmark.postgres_url() == expected
+
+
+# --- deferred: request latency, send cost, worker throughput ----------------------------------
+
+DEFERRED_LINES = [
+    re.compile(
+        r"^deferred\.request_latency: ratio \d+\.\d{3} \(goal <= 0\.1, not judged: --quick "
+        r"figures are not meaningful\) - as_task \(enqueue only\) [\d.]+ [mu]?s vs inline "
+        r"receiver [\d.]+ [mu]?s, median request latency of 2 runs each$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        r"^deferred\.send_cost: ratio \d+\.\d{3} \(goal <= 1\.2, not judged: --quick figures "
+        r"are not meaningful\) - as_task receiver [\d.]+ [mu]?s vs "
+        r"on_commit\(partial\(task\.enqueue\)\) [\d.]+ [mu]?s, median per send of 1 run each$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        r"^deferred\.worker_throughput: ratio \d+\.\d{3} \(goal <= 1\.11, not judged: --quick "
+        r"figures are not meaningful\) - run_receiver on (django-tasks-db \(SQLite file\)|"
+        r"Celery \(Redis, solo pool\)) [\d.]+ [mu]?s vs hand-written task on \1 [\d.]+ [mu]?s, "
+        r"median time per task of 1 run each$",
+        re.MULTILINE,
+    ),
+]
+
+
+def test_deferred_quick_run_returns_three_results_after_their_checks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SIGNALKIT_REDIS_URL", raising=False)
+
+    result = deferred_benchmark.run(quick=True)
+
+    assert [part.name for part in result.parts] == [
+        "deferred.request_latency",
+        "deferred.send_cost",
+        "deferred.worker_throughput",
+    ]
+    printed = "\n".join(result.lines())
+    assert printed.count("  checks: passed - ") == 2
+    assert "  django-tasks-db (SQLite file), checks: passed - every run ended with" in printed
+    assert "one send, as_task: BEGIN, INSERT django_tasks_database_dbtaskresult, COMMIT" in printed
+    assert (
+        "one send, on_commit: BEGIN, COMMIT, INSERT django_tasks_database_dbtaskresult" in printed
+    )
+    assert "  Celery: skipped - set SIGNALKIT_REDIS_URL=redis://" in printed
+    for line in DEFERRED_LINES:
+        assert line.search(printed), printed
+
+
+def test_python_m_benchmarks_quick_deferred_prints_three_ratio_lines() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "deferred"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    for line in DEFERRED_LINES:
+        assert line.search(completed.stdout), completed.stdout
+
+
+def latency_report(**changes: Any) -> dict[str, Any]:
+    report = {"times": [0.01, 0.01], "warmups": 1, "comments": 3, "sent": 0, "tasks": 3}
+    return {**report, "problems": [], **changes}
+
+
+def test_the_latency_check_passes_when_as_task_only_enqueued_one_task_per_comment() -> None:
+    deferred_benchmark.check_latency("as_task", latency_report(), posts=3)
+
+
+def test_the_latency_check_fails_when_the_as_task_receiver_ran_in_the_request() -> None:
+    report = latency_report(sent=3, tasks=0)
+
+    with pytest.raises(BenchmarkError, match="as_task receiver ran 3 times in the request"):
+        deferred_benchmark.check_latency("as_task", report, posts=3)
+
+
+def test_the_latency_check_fails_when_the_inline_receiver_missed_comments() -> None:
+    report = latency_report(sent=2, tasks=0)
+
+    with pytest.raises(BenchmarkError, match="inline receiver ran 2 times and 0 tasks"):
+        deferred_benchmark.check_latency("inline", report, posts=3)
+
+
+def test_the_latency_check_reports_what_the_child_found_wrong() -> None:
+    report = latency_report(problems=["POST /admin/blog/comment/add/ answered 403"])
+
+    with pytest.raises(BenchmarkError, match="answered 403"):
+        deferred_benchmark.check_latency("as_task", report, posts=3)
+
+
+def test_a_latency_child_whose_as_task_runs_inline_reports_it(tmp_path: Path) -> None:
+    sabotage = (
+        "import sys, signalkit\n"
+        "signalkit.as_task = lambda function: function\n"
+        "from benchmarks.deferred import child\n"
+        "child(sys.argv[1:])\n"
+    )
+    url = f"sqlite:///{tmp_path / 'latency.sqlite3'}"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+
+    completed = subprocess.run(
+        [sys.executable, "-c", sabotage, "latency", "as_task", url, "1", "0"],
+        cwd=REPO,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+
+    report = json.loads(completed.stdout.splitlines()[-1])
+    with pytest.raises(BenchmarkError, match="ran 1 times in the request process and 0 READY"):
+        deferred_benchmark.check_latency("as_task", report, posts=1)
+
+
+def test_the_send_cost_check_fails_when_a_variant_enqueued_nothing() -> None:
+    report = {
+        "as_task": {"rows_added": [4, 4]},
+        "on_commit": {"rows_added": [4, 0]},
+        "inside": {"rows_added": [4, 4]},
+        "problems": [],
+    }
+
+    with pytest.raises(BenchmarkError, match=r"on_commit: 4 sends per run .* added \[4, 0\]"):
+        deferred_benchmark.check_send_cost(report, sends=4, runs=2)
+
+
+def test_the_send_cost_check_passes_when_every_run_added_a_row_per_send() -> None:
+    report = {variant: {"rows_added": [4, 4]} for variant in deferred_benchmark.SEND_VARIANTS}
+
+    deferred_benchmark.check_send_cost({**report, "problems": []}, sends=4, runs=2)
+
+
+def test_the_worker_check_fails_when_a_task_failed() -> None:
+    rows = {"signalkit.deferred.run_receiver": {"SUCCESSFUL": 2, "FAILED": 1}}
+
+    with pytest.raises(BenchmarkError, match="a db_worker run of the as_task tasks did not run"):
+        deferred_benchmark.check_worker_run("as_task", {"rows": rows, "span": 0.1}, tasks=3)
+
+
+def test_the_worker_check_fails_when_the_worker_ran_the_other_variants_tasks() -> None:
+    rows = {"signalkit.deferred.run_receiver": {"SUCCESSFUL": 3}}
+
+    with pytest.raises(BenchmarkError, match="by_hand tasks did not run them all"):
+        deferred_benchmark.check_worker_run("by_hand", {"rows": rows, "span": 0.1}, tasks=3)
+
+
+def installed_modules(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
+    """Make the deferred benchmark see exactly ``modules`` of Celery's and signalkit's
+    Celery backend as installed, whatever this environment has."""
+    find_spec = importlib.util.find_spec
+    optional = {"celery", "signalkit.contrib.celery"}
+    monkeypatch.setattr(
+        deferred_benchmark.importlib.util,
+        "find_spec",
+        lambda name: (
+            (object() if name in modules else None) if name in optional else find_spec(name)
+        ),
+    )
+
+
+def test_celery_throughput_is_skipped_saying_why_without_a_celery_backend(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/13")
+    installed_modules(monkeypatch, "celery")
+
+    assert deferred_benchmark.celery_skipped() == (
+        "Celery: skipped: Celery backend not available (signalkit.contrib.celery is not in "
+        "this checkout)"
+    )
+
+
+def test_celery_throughput_is_skipped_saying_how_to_install_celery(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/13")
+    installed_modules(monkeypatch, "signalkit.contrib.celery")
+
+    assert deferred_benchmark.celery_skipped() == (
+        'Celery: skipped - Celery is not installed (python -m pip install -e ".[celery]")'
+    )
+
+
+def test_celery_throughput_is_measured_when_redis_and_celery_are_there(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SIGNALKIT_REDIS_URL", "redis://127.0.0.1:6379/13")
+    installed_modules(monkeypatch, "celery", "signalkit.contrib.celery")
+
+    assert deferred_benchmark.celery_skipped() is None
+
+
+@pytest.mark.redis
+def test_deferred_quick_worker_throughput_measures_celery_after_its_checks(
+    tmp_path: Path, redis_db: Any
+) -> None:
+    deferred_benchmark.generate(tmp_path)
+
+    result = deferred_benchmark.worker_throughput(tmp_path, deferred_benchmark.QUICK, quick=True)
+
+    details = "\n".join(result.details)
+    assert "django-tasks-db (SQLite file), checks: passed - every run ended with its 3" in details
+    assert "Celery (Redis, solo pool), checks: passed - every run ended with its 3" in details
+    assert redis_db.dbsize() == 0

@@ -1,76 +1,151 @@
+"""The blog's comment e-mail: an as_task receiver on django-tasks-db, the demo's own setup.
+
+The task row is written in the comment's transaction; the e-mail is sent by the worker,
+run here in the test's process (``run_worker``) from tests that really commit
+(``transaction=True``): django-tasks-db's worker cannot run inside a test's transaction.
+"""
+
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMessage
 from django.core.management import call_command
+from django.db import transaction
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
 
 from example_project.tests.factories import CommentFactory, PostFactory
-
-pytestmark = pytest.mark.django_db
+from signalkit.deferred import RUN_RECEIVER_PATH
 
 CaptureCallbacks = Callable[..., Any]
+RECEIVER = "example_project.blog.signals.notify_post_author"
 
 
-def test_a_new_comment_sends_no_email_before_the_commit(
+def run_worker() -> None:
+    """Run every ready task as ``manage.py db_worker --batch`` does, in this process."""
+    Worker(
+        queue_names=["*"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test_blog",
+        excluded_queue_names=[],
+    ).run()
+
+
+def task_statuses() -> list[str]:
+    return list(DBTaskResult.objects.values_list("status", flat=True))
+
+
+@pytest.mark.django_db
+def test_a_new_comment_writes_the_email_task_in_its_own_transaction(
     django_capture_on_commit_callbacks: CaptureCallbacks, mailoutbox: list[mail.EmailMessage]
 ) -> None:
     post = PostFactory()
 
     with django_capture_on_commit_callbacks() as callbacks:
-        CommentFactory(post=post)
+        comment = CommentFactory(post=post)
 
-    assert len(callbacks) == 1
+    [task] = DBTaskResult.objects.all()
+    assert callbacks == []  # nothing waits for the commit: the row is already written
+    assert (task.task_path, task.status) == (RUN_RECEIVER_PATH, "READY")
+    arguments = task.args_kwargs["kwargs"]
+    assert arguments["receiver"] == RECEIVER
+    assert arguments["payload"]["arguments"]["instance"]["pk"] == comment.pk
     assert mailoutbox == []
 
 
-def test_a_new_comment_emails_the_post_author_after_the_commit(
-    django_capture_on_commit_callbacks: CaptureCallbacks, mailoutbox: list[mail.EmailMessage]
+@pytest.mark.django_db(transaction=True)
+def test_a_rolled_back_comment_leaves_no_task_and_sends_no_email(
+    mailoutbox: list[mail.EmailMessage],
+) -> None:
+    post = PostFactory(author__email="author@example.com")
+
+    def comment_then_fail() -> None:
+        with transaction.atomic():
+            CommentFactory(post=post)
+            raise RuntimeError("the view failed after saving the comment")
+
+    with pytest.raises(RuntimeError):
+        comment_then_fail()
+    run_worker()
+
+    assert task_statuses() == []
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_emails_the_post_author_about_a_new_comment(
+    mailoutbox: list[mail.EmailMessage],
 ) -> None:
     post = PostFactory(author__email="author@example.com", title="Signals")
+    CommentFactory(post=post, author_name="Bob", email="bob@example.com", body="Hi!")
 
-    with django_capture_on_commit_callbacks(execute=True):
-        CommentFactory(post=post, author_name="Bob", email="bob@example.com", body="Hi!")
+    run_worker()
 
     [message] = mailoutbox
     assert message.to == ["author@example.com"]
     assert message.reply_to == ["bob@example.com"]
     assert "Signals" in message.subject
     assert "Hi!" in message.body
+    assert task_statuses() == ["SUCCESSFUL"]
 
 
-def test_editing_a_comment_sends_no_email(
-    django_capture_on_commit_callbacks: CaptureCallbacks, mailoutbox: list[mail.EmailMessage]
-) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_editing_a_comment_sends_no_email(mailoutbox: list[mail.EmailMessage]) -> None:
     comment = CommentFactory()
+    run_worker()
+    mailoutbox.clear()
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        comment.body = "Edited."
-        comment.save()
+    comment.body = "Edited."
+    comment.save()
+    run_worker()
 
-    assert callbacks == []
     assert mailoutbox == []
 
 
-def test_a_post_author_without_an_email_gets_none(
-    django_capture_on_commit_callbacks: CaptureCallbacks, mailoutbox: list[mail.EmailMessage]
-) -> None:
+@pytest.mark.django_db(transaction=True)
+def test_a_post_author_without_an_email_gets_none(mailoutbox: list[mail.EmailMessage]) -> None:
     post = PostFactory(author__email="")
+    CommentFactory(post=post)
 
-    with django_capture_on_commit_callbacks(execute=True):
-        CommentFactory(post=post)
+    run_worker()
 
     assert mailoutbox == []
+    assert task_statuses() == ["SUCCESSFUL"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_mail_server_error_is_logged_and_the_task_still_succeeds(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def refuse(message: EmailMessage, fail_silently: bool = False) -> int:
+        raise ConnectionRefusedError("no mail server")
+
+    monkeypatch.setattr(EmailMessage, "send", refuse)
+    post = PostFactory(author__email="author@example.com")
+    comment = CommentFactory(post=post)
+
+    with caplog.at_level(logging.ERROR, logger="example_project.blog.signals"):
+        run_worker()
+
+    [record] = [r for r in caplog.records if r.name == "example_project.blog.signals"]
+    assert record.getMessage() == f"Could not e-mail author@example.com about comment {comment.pk}."
+    assert task_statuses() == ["SUCCESSFUL"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_loading_a_comment_fixture_sends_no_email(
-    tmp_path: Path,
-    django_capture_on_commit_callbacks: CaptureCallbacks,
-    mailoutbox: list[mail.EmailMessage],
+    tmp_path: Path, mailoutbox: list[mail.EmailMessage]
 ) -> None:
     post = PostFactory()
     fields = {
@@ -83,8 +158,7 @@ def test_loading_a_comment_fixture_sends_no_email(
     fixture = tmp_path / "comment.json"
     fixture.write_text(json.dumps([{"model": "blog.comment", "pk": 4242, "fields": fields}]))
 
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        call_command("loaddata", str(fixture), verbosity=0)
+    call_command("loaddata", str(fixture), verbosity=0)
+    run_worker()
 
-    assert callbacks == []
     assert mailoutbox == []

@@ -89,6 +89,15 @@ def test_demo_prints_how_to_log_in() -> None:
 
 
 @pytest.mark.django_db
+def test_demo_ends_by_saying_how_to_start_the_task_worker() -> None:
+    output = run_demo()
+
+    *_, hint, command = output.splitlines()
+    assert "comment e-mails are sent by the task worker" in hint
+    assert command == "  python manage.py db_worker"
+
+
+@pytest.mark.django_db
 def test_demo_superuser_name_and_password_can_be_chosen() -> None:
     output = run_demo("--username", "boss", "--password", "s3cret")
 

@@ -53,6 +53,14 @@ ORDERS = [
 ]
 
 
+# The blog's comment e-mail is an as_task receiver: a worker process sends it.
+WORKER_COMMAND = "python manage.py db_worker"
+WORKER_HINT = (
+    "The blog's comment e-mails are sent by the task worker; start it in another terminal:\n"
+    f"  {WORKER_COMMAND}"
+)
+
+
 class Command(BaseCommand):
     help = "Migrate, load the demo shop's sample data and create a superuser (idempotent)."
     # The system checks run in handle(), once the database answered: on Django 6.1 they
@@ -103,7 +111,8 @@ class Command(BaseCommand):
             "  python manage.py runserver\n"
             "  open http://127.0.0.1:8000/admin/\n"
             f"  user: {username}  password: {password_shown}\n"
-            "The shop page (place and confirm orders there): http://127.0.0.1:8000/"
+            "The shop page (place and confirm orders there): http://127.0.0.1:8000/\n"
+            f"{WORKER_HINT}"
         )
 
 
@@ -249,7 +258,8 @@ def load_sample_data(using: str = DEFAULT_DB_ALIAS) -> None:
         body="Every order takes its quantity out of stock with one guarded UPDATE, so two "
         "orders at once can never sell the last unit twice. Try it on the shop page.",
     )
-    # Creating the comment e-mails alice once the transaction commits (console backend).
+    # Creating the comment enqueues the e-mail to alice, in this transaction; the task worker
+    # (python manage.py db_worker) sends it to the console backend.
     _first_or_create(
         Comment.objects.using(using).all(),
         {"post": post, "email": "bob@example.com"},
