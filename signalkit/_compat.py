@@ -7,10 +7,11 @@ The rest of signalkit imports these names and reads as if there were one Django.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+import contextvars
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Sequence
 from importlib import import_module
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import django
 from asgiref.sync import sync_to_async
@@ -77,6 +78,29 @@ async def run_asend(
 
 async def _no_results() -> list[Any]:
     return []
+
+
+_T = TypeVar("_T")
+
+
+async def in_own_context(coroutine: Coroutine[Any, Any, _T]) -> _T:
+    """Await an async receiver's call in a context of its own, as 5.2 and 6.0 run each one.
+
+    On Django 6.1, ``asend()``'s async receivers share one context (see
+    :data:`ASYNC_RECEIVERS_SHARE_CONTEXT`): a ``ContextVar`` one of them sets is what the
+    others, running at the same time, see. This runs ``coroutine`` as a task in a copy of
+    the current context, then copies the values it changed back into the current one, as
+    Django's ``_run_parallel`` does for the caller: the receiver's changes still reach the
+    caller, while what is set and reset around it (a signalkit observer's state) stays its
+    own. On 5.2 and 6.0 ``asyncio.gather`` already gives each a copy: awaited as it is.
+    """
+    if not ASYNC_RECEIVERS_SHARE_CONTEXT:
+        return await coroutine
+    context = contextvars.copy_context()
+    try:
+        return await asyncio.create_task(coroutine, context=context)
+    finally:
+        dispatcher._restore_context(context)  # type: ignore[attr-defined]
 
 
 # --- Django's task framework (as_task) -------------------------------------------------------

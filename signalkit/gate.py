@@ -1,10 +1,22 @@
-"""The send gate: the one hook muting and recording share.
+"""The send gate: the one hook muting, recording and tracing share.
 
 A gate stands in front of a signal's ``send``, ``send_robust``, ``asend``, ``asend_robust``
-and ``has_listeners`` while a mute or recorder concerns it: it records the call, then either
-returns what a signal without (those) receivers returns or hands over to the signal's own
-method. When nothing concerns a signal any more, its own methods are back: with nothing
-active, a send runs Django's code and nothing else.
+and ``has_listeners`` while a mute, recorder or observer concerns it: it records the call,
+then either returns what a signal without (those) receivers returns, hands over to the
+signal's own method, or (when an observer watches the send) runs the receivers itself,
+with Django's loops, inside the observers' context managers. When nothing concerns a
+signal any more, its own methods are back: with nothing active, a send runs Django's code
+and nothing else.
+
+Three kinds of participants:
+
+- mutes (:class:`Rule`, :func:`activate` / :func:`deactivate`): which receivers do not run;
+- recorders (:class:`Recorder`, :func:`add_recorder` / :func:`remove_recorder`): told of
+  every send before any receiver runs, muted or not;
+- observers (:class:`Observer`, :func:`add_observer` / :func:`remove_observer`): wrap each
+  send that runs (is not muted as a whole) and each receiver run of it in context
+  managers of theirs: what ``trace_signals`` and the integrations built on it use. See
+  :class:`Observer` for the contract.
 
 Where the gate goes:
 
@@ -16,8 +28,8 @@ Where the gate goes:
   with a ``stacklevel`` or inspects its caller sees no extra frame. A signal muted as a whole
   for every thread, and recorded by nobody, gets a class whose methods return at once
   (``[]``, ``False``): cheaper than a send with no receivers.
-- ``ALL`` and record-everything cannot name their signals, so they gate the ``Signal`` class
-  itself while active.
+- ``ALL``, record-everything and observe-everything cannot name their signals, so they gate
+  the ``Signal`` class itself while active.
 
 No instance attribute is ever set: an attribute named ``send`` on one Signal object
 permanently slows method lookups on every Signal object (CPython's shared-key instance
@@ -29,8 +41,8 @@ prints it), for the rest of the process. ``Signal.receivers``, its cache and its
 touched, so connect, disconnect, ``dispatch_uid`` de-duplication, order and weak-reference
 cleanup stay Django's, during a mute and after it.
 
-The state changes under one lock whenever a mute or recorder starts or ends; a gate reads
-it without locking (each name once per call, tuples replaced as a whole).
+The state changes under one lock whenever a mute, recorder or observer starts or ends; a
+gate reads it without locking (each name once per call, tuples replaced as a whole).
 """
 
 from __future__ import annotations
@@ -38,6 +50,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable, Hashable, Sequence
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from functools import cache
 from typing import Any, Literal, Protocol, TypeVar, cast
@@ -46,6 +59,7 @@ from asgiref.sync import async_to_sync
 from django.dispatch import Signal
 
 from signalkit._compat import (
+    in_own_context,
     live_receivers,
     log_robust_failure,
     receiver_key,
@@ -179,6 +193,66 @@ class Recorder(Protocol):
     ) -> None: ...
 
 
+class Observer(Protocol):
+    """Something that watches sends as they run: ``trace_signals``' traces, and what is built
+    on them (a debug toolbar panel, an OpenTelemetry instrumentor, test-run statistics).
+
+    An observer concerns the signals named in ``signals``, or every signal when it is empty
+    (then ``wants()`` is asked per send; with names the gate asks too, so ``wants`` must agree
+    with ``signals``). While it is added (:func:`add_observer`), a send of a signal it
+    concerns that is not muted as a whole is run by the gate with Django's own loops (same
+    order, same ``send_robust`` semantics and responses, ``asend``'s grouping of sync and
+    async receivers as this Django does it), and:
+
+    - the whole send runs inside ``observer.send(signal, sender, named, method)``: entered
+      where the send is made (the caller's thread, task and stack: ``sys._getframe()`` in
+      ``__enter__`` walks out to the caller), exited when the send returns or raises. It is
+      entered for a send that reaches no receiver too (then no ``receiver()`` follows).
+    - each receiver call runs inside ``observer.receiver(signal, sender, receiver)``, created
+      and entered in the receiver's own execution context: for a sync receiver, in the
+      thread that calls it (for ``asend``, the ``sync_to_async`` thread); for an async
+      receiver, inside the coroutine that awaits it, in a context of its own even where
+      Django 6.1 runs the async receivers in one shared context (the receiver's own context
+      changes still reach the caller as Django makes them). So a ``ContextVar`` set in
+      ``__enter__`` and reset in ``__exit__`` is what the receiver, and every send it
+      makes, sees, per receiver under ``asyncio.gather``; an OpenTelemetry span made
+      current there is the parent of what the receiver does.
+
+    ``__exit__`` gets the exception the receiver (or the send) raised; what it returns is
+    ignored: an observer cannot swallow an exception, the send raises it (or, for
+    ``send_robust``, logs and returns it) as without observers. Muted receivers are not
+    called, so not observed; a send muted as a whole (every receiver) is not observed at all.
+    Several observers nest in the order they were added (the first added is the outermost).
+
+    The context managers run on the hot path of every observed send and must not raise:
+    what they raise propagates through the send. They may be called from several threads
+    and tasks at once. The ``named`` dictionary is the send's own keyword arguments: read
+    it, do not keep or change it.
+    """
+
+    @property
+    def signals(self) -> frozenset[Signal]:
+        """The signals observed; empty: every signal."""
+        ...
+
+    def wants(self, signal: Signal) -> bool:
+        """Whether sends of ``signal`` are observed (cheap: asked for every send)."""
+        ...
+
+    def send(
+        self, signal: Signal, sender: object, named: dict[str, Any], method: SendMethod
+    ) -> AbstractContextManager[object]:
+        """The context manager one whole send of ``signal`` runs in."""
+        ...
+
+    def receiver(
+        self, signal: Signal, sender: object, receiver: Callable[..., Any]
+    ) -> AbstractContextManager[object]:
+        """The context manager one call of ``receiver`` runs in (``receiver``: the callable
+        Django calls, e.g. an ``after_commit`` or ``as_task`` wrapper)."""
+        ...
+
+
 # --- the state the gates read (changed under _lock) ---------------------------------------
 
 _lock = threading.Lock()
@@ -186,14 +260,17 @@ _rules: tuple[Rule, ...] = ()  # global mutes other than "these signals, whole",
 _context: ContextVar[tuple[Rule, ...]] = ContextVar("signalkit_muted", default=())
 _context_mutes = 0  # context mutes active in any thread or task
 _recorders: tuple[Recorder, ...] = ()
+_observers: tuple[Observer, ...] = ()
 _whole: dict[Signal, int] = {}  # global activations silencing each signal whole
 
 # --- bookkeeping (read and written under _lock only) -------------------------------------
 
 _named: dict[Signal, int] = {}  # activations of other rules naming each signal
 _recorded: dict[Signal, int] = {}  # recorders naming each signal
+_observed: dict[Signal, int] = {}  # observers naming each signal
 _every_rules = 0  # ALL mutes active (any scope)
 _every_recorders = 0  # record-everything recorders active
+_every_observers = 0  # observe-everything observers active
 _originals: dict[Signal, type[Signal]] = {}  # signals wearing a class of ours: their own
 _classes: dict[type[Signal], tuple[type[Signal], type[Signal]]] = {}  # (gated, silenced)
 _ours: set[type[Signal]] = set()
@@ -265,6 +342,33 @@ def remove_recorder(recorder: Recorder) -> None:
             _count(_recorded, signal, -1)
 
 
+def add_observer(observer: Observer) -> None:
+    """Start observing: from now on, every thread and task's sends of ``observer.signals``
+    (every signal when empty) run inside its context managers. Each call must be matched by
+    one :func:`remove_observer` (the same object may be added several times)."""
+    global _observers, _every_observers
+    with _lock:
+        _observers = (*_observers, observer)
+        if not observer.signals:
+            _every_observers += 1
+            _update_class_gates()
+        for signal in observer.signals:
+            _count(_observed, signal, +1)
+
+
+def remove_observer(observer: Observer) -> None:
+    """End one :func:`add_observer` of ``observer``; sends already running finish as
+    they began (an observer may see a receiver run end after it was removed)."""
+    global _observers, _every_observers
+    with _lock:
+        _observers = _without(_observers, observer)
+        if not observer.signals:
+            _every_observers -= 1
+            _update_class_gates()
+        for signal in observer.signals:
+            _count(_observed, signal, -1)
+
+
 def is_installed() -> bool:
     """Whether a gate is in place anywhere: on the Signal class, or on some signal."""
     return Signal.__dict__["send"] is not _DJANGO["send"] or bool(_originals)
@@ -296,8 +400,8 @@ def _count(counts: dict[Signal, int], signal: Signal, step: int) -> None:
 
 
 def _update_class_gates() -> None:
-    # Caller holds _lock. ALL and record-everything act on the Signal class.
-    wanted = _GATES if _every_rules or _every_recorders else _DJANGO
+    # Caller holds _lock. ALL, record-everything and observe-everything act on the class.
+    wanted = _GATES if _every_rules or _every_recorders or _every_observers else _DJANGO
     if Signal.__dict__["send"] is not wanted["send"]:
         for name, method in wanted.items():
             if name in _DJANGO:
@@ -305,10 +409,11 @@ def _update_class_gates() -> None:
 
 
 def _route(signal: Signal) -> None:
-    # Caller holds _lock. Give the signal the class its mutes and recorders call for.
+    # Caller holds _lock. Give the signal the class its mutes, recorders and observers call
+    # for. Muted whole for every thread, a send is not observed: observers need no gate.
     original = _originals.get(signal)
     whole = signal in _whole
-    if not (whole or signal in _named or signal in _recorded):
+    if not (whole or signal in _named or signal in _recorded or signal in _observed):
         if original is not None:
             del _originals[signal]
             if type(signal) in _ours:
@@ -385,6 +490,10 @@ def _record(signal: Signal, sender: object, named: dict[str, Any], method: SendM
             recorder.record(signal, sender, named, method)
 
 
+def _observing(signal: Signal) -> tuple[Observer, ...]:
+    return tuple(observer for observer in _observers if observer.wants(signal))
+
+
 # --- the gates ----------------------------------------------------------------------
 
 
@@ -396,6 +505,10 @@ def _sync_gate(method: str, own: Callable[..., Any]) -> Callable[..., list[tuple
         if _recorders:
             _record(self, sender, named, name)
         muted = _muted(self, sender)
+        if _observers and muted is not EVERY:
+            observers = _observing(self)
+            if observers:
+                return _observed_send(self, sender, named, muted, robust, name, observers)
         if not muted:
             return own(self, sender, **named)  # type: ignore[no-any-return]
         if muted is EVERY:
@@ -414,6 +527,10 @@ def _async_gate(method: str, own: Callable[..., Any]) -> Callable[..., Any]:
         if _recorders:
             _record(self, sender, named, name)
         muted = _muted(self, sender)
+        if _observers and muted is not EVERY:
+            observers = _observing(self)
+            if observers:
+                return await _observed_asend(self, sender, named, muted, robust, name, observers)
         if not muted:
             return await own(self, sender, **named)  # type: ignore[no-any-return]
         if muted is EVERY:
@@ -444,7 +561,7 @@ _GATE_FACTORIES: dict[str, Callable[[str, Callable[..., Any]], Callable[..., Any
     "asend_robust": _async_gate,
     "has_listeners": _has_listeners_gate,
 }
-# On the Signal class, for ALL and record-everything.
+# On the Signal class, for ALL, record-everything and observe-everything.
 _GATES: dict[str, Callable[..., Any]] = {
     name: _GATE_FACTORIES[name](name, method) for name, method in _DJANGO.items()
 }
@@ -473,40 +590,114 @@ _SILENT: dict[str, Callable[..., Any]] = {
 }
 
 
-# --- dispatch to some receivers (muted_signals(receivers=...)) -------------------------
+# --- dispatch to some receivers (muted_signals(receivers=...)), or observed -------------
 # Django's own send loops, for the live receivers minus the muted ones. Receivers still
 # get signal=<the signal> and run in Django's order.
+
+Observers = tuple[Observer, ...]
 
 
 def _live(
     signal: Signal, sender: object, muted: frozenset[Hashable]
 ) -> tuple[list[Any], list[Any]]:
     sync_receivers, async_receivers = live_receivers(signal, sender)
+    if not muted:
+        return sync_receivers, async_receivers
     return (
         [r for r in sync_receivers if receiver_key(r) not in muted],
         [r for r in async_receivers if receiver_key(r) not in muted],
     )
 
 
+def _enter(managers: Sequence[AbstractContextManager[object]]) -> None:
+    entered = 0
+    try:
+        for manager in managers:
+            manager.__enter__()
+            entered += 1
+    except BaseException as exc:
+        _exit(managers[:entered], exc)
+        raise
+
+
+def _exit(managers: Sequence[AbstractContextManager[object]], exc: BaseException | None) -> None:
+    # What __exit__ returns is ignored: an observer cannot swallow the exception.
+    for manager in reversed(managers):
+        if exc is None:
+            manager.__exit__(None, None, None)
+        else:
+            manager.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def _run(
+    signal: Signal, receiver: Any, sender: object, named: dict[str, Any], observers: Observers
+) -> Any:
+    if not observers:
+        return receiver(signal=signal, sender=sender, **named)
+    managers = [observer.receiver(signal, sender, receiver) for observer in observers]
+    _enter(managers)
+    try:
+        response = receiver(signal=signal, sender=sender, **named)
+    except BaseException as exc:
+        _exit(managers, exc)
+        raise
+    _exit(managers, None)
+    return response
+
+
+async def _arun(
+    signal: Signal, receiver: Any, sender: object, named: dict[str, Any], observers: Observers
+) -> Any:
+    if not observers:
+        return await receiver(signal=signal, sender=sender, **named)
+    return await in_own_context(_aobserved(signal, receiver, sender, named, observers))
+
+
+async def _aobserved(
+    signal: Signal, receiver: Any, sender: object, named: dict[str, Any], observers: Observers
+) -> Any:
+    # Runs as the receiver's coroutine: the observers' managers are made and entered in its
+    # context, not the caller's.
+    managers = [observer.receiver(signal, sender, receiver) for observer in observers]
+    _enter(managers)
+    try:
+        response = await receiver(signal=signal, sender=sender, **named)
+    except BaseException as exc:
+        _exit(managers, exc)
+        raise
+    _exit(managers, None)
+    return response
+
+
 def _call(
-    signal: Signal, receiver: Any, sender: object, named: dict[str, Any], robust: bool
+    signal: Signal,
+    receiver: Any,
+    sender: object,
+    named: dict[str, Any],
+    robust: bool,
+    observers: Observers = (),
 ) -> Any:
     if not robust:
-        return receiver(signal=signal, sender=sender, **named)
+        return _run(signal, receiver, sender, named, observers)
     try:
-        return receiver(signal=signal, sender=sender, **named)
+        return _run(signal, receiver, sender, named, observers)
     except Exception as err:
         log_robust_failure(signal, receiver, err)
         return err
 
 
 async def _acall(
-    signal: Signal, receiver: Any, sender: object, named: dict[str, Any], robust: bool
+    signal: Signal,
+    receiver: Any,
+    sender: object,
+    named: dict[str, Any],
+    robust: bool,
+    observers: Observers = (),
 ) -> Any:
     if not robust:
-        return await receiver(signal=signal, sender=sender, **named)
+        return await _arun(signal, receiver, sender, named, observers)
     try:
-        return await receiver(signal=signal, sender=sender, **named)
+        return await _arun(signal, receiver, sender, named, observers)
     except Exception as err:
         log_robust_failure(signal, receiver, err)
         return err
@@ -518,14 +709,17 @@ def _dispatch(
     named: dict[str, Any],
     muted: frozenset[Hashable],
     robust: bool,
+    observers: Observers = (),
 ) -> list[tuple[Any, Any]]:
     sync_receivers, async_receivers = _live(signal, sender, muted)
-    responses = [(r, _call(signal, r, sender, named, robust)) for r in sync_receivers]
+    responses = [
+        (r, _call(signal, r, sender, named, robust, observers)) for r in sync_receivers
+    ]
     if async_receivers:
 
         async def gather() -> Sequence[Any]:
             return await run_parallel(
-                *(_acall(signal, r, sender, named, robust) for r in async_receivers)
+                *(_acall(signal, r, sender, named, robust, observers) for r in async_receivers)
             )
 
         responses.extend(zip(async_receivers, async_to_sync(gather)(), strict=True))
@@ -538,13 +732,54 @@ async def _adispatch(
     named: dict[str, Any],
     muted: frozenset[Hashable],
     robust: bool,
+    observers: Observers = (),
 ) -> list[tuple[Any, Any]]:
     sync_receivers, async_receivers = _live(signal, sender, muted)
 
     def sync_send() -> list[tuple[Any, Any]]:
-        return [(r, _call(signal, r, sender, named, robust)) for r in sync_receivers]
+        return [(r, _call(signal, r, sender, named, robust, observers)) for r in sync_receivers]
 
-    coroutines = [_acall(signal, r, sender, named, robust) for r in async_receivers]
+    coroutines = [_acall(signal, r, sender, named, robust, observers) for r in async_receivers]
     responses, async_responses = await run_asend(sync_send if sync_receivers else None, coroutines)
     responses.extend(zip(async_receivers, async_responses, strict=True))
+    return responses
+
+
+def _observed_send(
+    signal: Signal,
+    sender: object,
+    named: dict[str, Any],
+    muted: frozenset[Hashable],
+    robust: bool,
+    method: SendMethod,
+    observers: Observers,
+) -> list[tuple[Any, Any]]:
+    managers = [observer.send(signal, sender, named, method) for observer in observers]
+    _enter(managers)
+    try:
+        responses = _dispatch(signal, sender, named, muted, robust, observers)
+    except BaseException as exc:
+        _exit(managers, exc)
+        raise
+    _exit(managers, None)
+    return responses
+
+
+async def _observed_asend(
+    signal: Signal,
+    sender: object,
+    named: dict[str, Any],
+    muted: frozenset[Hashable],
+    robust: bool,
+    method: SendMethod,
+    observers: Observers,
+) -> list[tuple[Any, Any]]:
+    managers = [observer.send(signal, sender, named, method) for observer in observers]
+    _enter(managers)
+    try:
+        responses = await _adispatch(signal, sender, named, muted, robust, observers)
+    except BaseException as exc:
+        _exit(managers, exc)
+        raise
+    _exit(managers, None)
     return responses
