@@ -25,6 +25,7 @@ _EXPORTS = {
     "autodiscover": "signalkit.discovery",
     "muted_signals": "signalkit.muting",
     "record_signals": "signalkit.recording",
+    "trace_signals": "signalkit.tracing",
 }
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "autodiscover",
     "muted_signals",
     "record_signals",
+    "trace_signals",
 ]
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from signalkit.mixins.stock import InsufficientStock
     from signalkit.muting import ALL, muted_signals
     from signalkit.recording import SignalCall, SignalRecorder, record_signals
+    from signalkit.tracing import trace_signals
 
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -712,9 +712,7 @@ def _dispatch(
     observers: Observers = (),
 ) -> list[tuple[Any, Any]]:
     sync_receivers, async_receivers = _live(signal, sender, muted)
-    responses = [
-        (r, _call(signal, r, sender, named, robust, observers)) for r in sync_receivers
-    ]
+    responses = [(r, _call(signal, r, sender, named, robust, observers)) for r in sync_receivers]
     if async_receivers:
 
         async def gather() -> Sequence[Any]:

@@ -50,7 +50,9 @@ __all__ = [
     "ReceiverInfo",
     "Registry",
     "SignalInfo",
+    "receiver_path",
     "register_signal",
+    "send_sender_label",
     "snapshot",
 ]
 
@@ -521,6 +523,17 @@ class _Description:
             line,
             id(target),
         )
+
+
+def receiver_path(receiver: object) -> str:
+    """A receiver's dotted path, as :attr:`ReceiverInfo.path` reads it; never raises."""
+    return _Description.of(receiver).path
+
+
+def send_sender_label(sender: object) -> str:
+    """The sender of one send, as people read it: ``shop.Order`` for a model, the dotted
+    path of another class, ``None``, or the ``repr()`` of any other object; never raises."""
+    return "None" if sender is None else _sender_label(sender)[0]
 
 
 def _dotted(module: str | None, qualname: str | None) -> str:
