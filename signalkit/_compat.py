@@ -41,7 +41,17 @@ def receiver_key(receiver: object) -> Hashable:
 
 
 def live_receivers(signal: Signal, sender: object) -> tuple[list[Any], list[Any]]:
-    """(sync receivers, async receivers) that a send from ``sender`` would call now."""
+    """(sync receivers, async receivers) that a send from ``sender`` would call now.
+
+    Checks first, as ``Signal.send()`` does, whether the signal has any receiver (or
+    has cached that ``sender`` reaches none): a caching signal cannot look up a sender
+    that is not weakly referenceable (``None``) in its cache.
+    """
+    if (
+        not signal.receivers
+        or signal.sender_receivers_cache.get(sender) is dispatcher.NO_RECEIVERS  # type: ignore[attr-defined]
+    ):
+        return [], []
     sync_receivers, async_receivers = signal._live_receivers(sender)
     return list(sync_receivers), list(async_receivers)
 
