@@ -48,8 +48,7 @@ def live_receivers(signal: Signal, sender: object) -> tuple[list[Any], list[Any]
     that is not weakly referenceable (``None``) in its cache.
     """
     if (
-        not signal.receivers
-        or signal.sender_receivers_cache.get(sender) is dispatcher.NO_RECEIVERS  # type: ignore[attr-defined]
+        not signal.receivers or signal.sender_receivers_cache.get(sender) is dispatcher.NO_RECEIVERS  # type: ignore[attr-defined]
     ):
         return [], []
     sync_receivers, async_receivers = signal._live_receivers(sender)

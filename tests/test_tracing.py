@@ -49,7 +49,11 @@ def test_a_send_is_traced_with_its_signal_sender_and_receiver_runs(probe: Signal
         probe.send(sender=Order)
 
     [send] = trace.sends
-    assert (send.signal_path, send.sender_label, send.method) == ("tests.probe", "shop.Order", "send")
+    assert (send.signal_path, send.sender_label, send.method) == (
+        "tests.probe",
+        "shop.Order",
+        "send",
+    )
     assert [run.receiver_path for run in send.runs] == ["tests.test_tracing.quiet"]
 
 
@@ -246,7 +250,9 @@ def test_a_runs_duration_includes_the_runs_nested_in_it(signal: Signal, other: S
 
 
 def test_trace_signals_refuses_what_is_not_a_signal() -> None:
-    with pytest.raises(TypeError, match="trace_signals\\(\\) takes Signal objects, not 'post_save'"):
+    with pytest.raises(
+        TypeError, match="trace_signals\\(\\) takes Signal objects, not 'post_save'"
+    ):
         trace_signals("post_save")  # type: ignore[arg-type]
 
 
