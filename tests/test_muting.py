@@ -780,3 +780,15 @@ def test_a_partly_muted_asend_hands_context_changes_back_as_djangos_asend_does(
     partly_muted = async_to_sync(send)(muted_signals(receivers=[leave_probe]))
 
     assert partly_muted == django_s  # "set by a receiver" on Django 6.1+, None before
+
+
+def test_a_partly_muted_send_of_a_signal_without_receivers_returns_no_responses_like_djangos(
+    probe: Signal,
+) -> None:
+    def receiver(sender: object, **kwargs: Any) -> None:
+        pass
+
+    with muted_signals(probe, receivers=[receiver]):
+        responses = probe.send(sender=None)
+
+    assert responses == []

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from contextvars import ContextVar
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.dispatch import Signal
 
 from signalkit import gate, trace_signals
@@ -124,6 +127,31 @@ def test_a_sync_receiver_of_asend_nests_its_sends_in_its_own_thread(signal: Sign
 
     assert threads != [threading.get_ident()]
     assert [send.sender_label for send in trace.sends[0].runs[0].sends] == ["'inner'"]
+
+
+PROBE: ContextVar[str | None] = ContextVar("signalkit_test_trace_probe", default=None)
+
+
+async def set_probe(sender: object, **kwargs: Any) -> None:
+    PROBE.set("set by a receiver")
+
+
+@pytest.mark.parametrize("robust", [False, True], ids=["asend", "asend_robust"])
+def test_a_traced_asend_hands_context_changes_back_as_djangos_asend_does(
+    signal: Signal, robust: bool
+) -> None:
+    signal.connect(set_probe)
+
+    async def send(tracing: AbstractContextManager[object]) -> str | None:
+        PROBE.set(None)
+        with tracing:
+            await (signal.asend_robust if robust else signal.asend)(sender=None)
+        return PROBE.get()
+
+    django_s = async_to_sync(send)(nullcontext())
+    traced = async_to_sync(send)(trace_signals())
+
+    assert traced == django_s  # "set by a receiver" on Django 6.1+, None before
 
 
 def test_a_decorated_coroutine_function_gets_a_trace_of_its_own(signal: Signal) -> None:
