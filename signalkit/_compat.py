@@ -30,9 +30,6 @@ RECEIVER_IS_ASYNC_INDEX = 3 if django.VERSION >= (6, 0) else 2
 #: at once under ``asyncio.gather`` (each in a copied context, changes lost).
 ASYNC_RECEIVERS_SHARE_CONTEXT = django.VERSION >= (6, 1)
 
-# What a caching signal stores for a sender that reaches no receiver.
-_NO_RECEIVERS: object = dispatcher.NO_RECEIVERS
-
 #: The key of "any sender" (``sender=None``) in a ``Signal.receivers`` lookup key.
 ANY_SENDER_KEY: Hashable = dispatcher.NONE_ID
 
@@ -46,12 +43,10 @@ def receiver_key(receiver: object) -> Hashable:
 def live_receivers(signal: Signal, sender: object) -> tuple[list[Any], list[Any]]:
     """(sync receivers, async receivers) that a send from ``sender`` would call now.
 
-    Checks first, as ``Signal.send()`` does, whether the signal has any receiver (or
-    has cached that ``sender`` reaches none): a caching signal cannot look up a sender
-    that is not weakly referenceable (``None``) in its cache.
+    Ask only about a signal with receivers (``registry.has_receivers``), as
+    ``Signal.send()`` does: a caching signal cannot look up a sender that is not weakly
+    referenceable (``None``) in its cache.
     """
-    if not signal.receivers or signal.sender_receivers_cache.get(sender) is _NO_RECEIVERS:
-        return [], []
     sync_receivers, async_receivers = signal._live_receivers(sender)
     return list(sync_receivers), list(async_receivers)
 

@@ -50,6 +50,7 @@ __all__ = [
     "ReceiverInfo",
     "Registry",
     "SignalInfo",
+    "has_receivers",
     "receiver_path",
     "register_signal",
     "send_sender_label",
@@ -523,6 +524,12 @@ class _Description:
             line,
             id(target),
         )
+
+
+def has_receivers(signal: Signal) -> bool:
+    """Whether any receiver is connected to ``signal`` (alive or not, from any sender): the
+    check ``Signal.send()`` makes before it looks for the receivers of a sender."""
+    return bool(signal.receivers)
 
 
 def receiver_path(receiver: object) -> str:
