@@ -54,6 +54,7 @@ import os
 import sys
 import threading
 import types
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar, Token
@@ -67,6 +68,8 @@ from django.dispatch import Signal
 
 import signalkit
 from signalkit import decorating, gate, presentation
+from signalkit.deferred import deferral_of
+from signalkit.registry import receiver_path, send_sender_label
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -83,6 +86,24 @@ _NOT_ORIGINS = tuple(
 )
 # Longest exception message shown by render().
 _MESSAGE_LIMIT = 200
+# (dotted path, deferral kind) of the function receivers seen, while they live.
+_described: weakref.WeakKeyDictionary[Callable[..., Any], tuple[str, str | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _describe(receiver: Callable[..., Any]) -> tuple[str, str | None]:
+    """(dotted path, ``"commit"``/``"task"``/None) of a receiver; cached for functions."""
+    function = type(receiver) is types.FunctionType
+    if function:
+        described = _described.get(receiver)
+        if described is not None:
+            return described
+    deferral = deferral_of(receiver)
+    described = (receiver_path(receiver), None if deferral is None else deferral.kind)
+    if function:
+        _described[receiver] = described
+    return described
 
 
 @dataclass(eq=False)
@@ -207,6 +228,8 @@ class Trace:
             "signalkit_trace", default=None
         )
         self._names: dict[Signal, str] = {}
+        # Threads whose connections count queries for the whole trace (the one entering it).
+        self._counting: set[int] = set()
 
     def __repr__(self) -> str:
         return (
@@ -325,12 +348,15 @@ class Trace:
     def _start(self) -> list[BaseDatabaseWrapper]:
         gate.add_observer(self)
         try:
-            return self._count_queries_here()
+            connections = self._count_queries_here()
         except BaseException:
             gate.remove_observer(self)
             raise
+        self._counting.add(threading.get_ident())
+        return connections
 
     def _stop(self, connections: list[BaseDatabaseWrapper]) -> None:
+        self._counting.discard(threading.get_ident())
         try:
             self._stop_counting(connections)
         finally:
@@ -349,8 +375,6 @@ class _SendScope:
         self.traced = TracedSend("", "", None, method, signal=signal)
 
     def __enter__(self) -> TracedSend:
-        from signalkit.registry import send_sender_label
-
         trace = self.trace
         traced = self.traced
         traced.signal_path = trace._signal_path(self.signal)
@@ -383,21 +407,21 @@ class _RunScope:
         self.receiver = receiver
 
     def __enter__(self) -> ReceiverRun:
-        from signalkit.deferred import deferral_of
-        from signalkit.registry import receiver_path
-
         trace = self.trace
         send = trace._current.get()
-        deferral = deferral_of(self.receiver)
+        path, deferral = _describe(self.receiver)
         run = self.run = ReceiverRun(
-            receiver_path(self.receiver),
+            path,
             trace._signal_path(self.signal),
             deferred=deferral is not None,
-            deferral=None if deferral is None else deferral.kind,
+            deferral=deferral,
         )
-        if isinstance(send, TracedSend):
+        if type(send) is TracedSend:
             send.runs.append(run)
-        self.connections = trace._count_queries_here()
+        # The connections of the thread that entered the trace count for the whole trace.
+        self.connections = (
+            [] if threading.get_ident() in trace._counting else trace._count_queries_here()
+        )
         self.token: Token[TracedSend | ReceiverRun | None] = trace._current.set(run)
         self.start = perf_counter()
         return run
