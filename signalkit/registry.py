@@ -50,6 +50,7 @@ __all__ = [
     "ReceiverInfo",
     "Registry",
     "SignalInfo",
+    "dispatch_uid_of",
     "has_receivers",
     "receiver_path",
     "register_signal",
@@ -530,6 +531,28 @@ def has_receivers(signal: Signal) -> bool:
     """Whether any receiver is connected to ``signal`` (alive or not, from any sender): the
     check ``Signal.send()`` makes before it looks for the receivers of a sender."""
     return bool(signal.receivers)
+
+
+def dispatch_uid_of(signal: Signal, receiver: object, sender: object) -> Hashable | None:
+    """The ``dispatch_uid`` ``receiver`` was connected to ``signal`` with for sends from
+    ``sender``, None without one (or when it is not connected): what an observer, given
+    the callable Django calls, reports. Never raises."""
+    try:
+        sender_keys: tuple[Hashable, ...] = (receiver_key(sender), ANY_SENDER_KEY)
+    except Exception:
+        sender_keys = (ANY_SENDER_KEY,)
+    method = type(receiver) is types.MethodType
+    for entry in list(signal.receivers):  # copied atomically, as _entries() does
+        (connection_key, sender_key), ref = entry[0], entry[1]
+        if sender_key not in sender_keys:
+            continue
+        target = ref() if issubclass(type(ref), weakref.ReferenceType) else ref
+        # A weakly held method is a new bound method each time: equal, not identical.
+        if target is receiver or (
+            method and type(target) is types.MethodType and target == receiver
+        ):
+            return _dispatch_uid(connection_key, target)
+    return None
 
 
 def receiver_path(receiver: object) -> str:
