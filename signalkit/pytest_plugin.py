@@ -29,10 +29,18 @@ database pytest-django creates for the first test that uses it): the mute is
 suspended while such a fixture is set up. Unittest ``TestCase`` classes are covered
 from ``setUp`` to ``tearDown``; decorate the class with :func:`signalkit.muted_signals`
 to cover ``setUpClass`` and ``setUpTestData`` too.
+
+Option ``--signal-durations=N`` (like ``--durations``): at the end of the run, print the
+``N`` signal receivers with the most total time (0: all), with their calls, slowest call
+and queries. Given, it adds an observer of every signal to the send gate before the first
+test is set up (Django is set up by then) and removes it when the session finishes; not
+given, it installs nothing. The numbers are per process (each pytest-xdist worker adds up
+its own tests and prints nothing the controller shows).
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Generator, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -40,6 +48,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import pytest
 
 if TYPE_CHECKING:
+    from signalkit._durations import ReceiverDurations
     from signalkit.recording import SignalRecorder
 
 __all__ = ["signal_recorder"]
@@ -79,8 +88,77 @@ class _MarkerMute:
 _ACTIVE = pytest.StashKey[_MarkerMute]()
 
 
+DURATIONS_OPTION = "--signal-durations"
+
+
+def _receiver_count(value: str) -> int:
+    """The value of ``--signal-durations``: a number of receivers, 0 or more."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError(
+            f"expected the number of receivers to list, 0 or more (0: all), not {value!r}"
+        )
+    return number
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("signalkit").addoption(
+        DURATIONS_OPTION,
+        dest="signal_durations",
+        metavar="N",
+        type=_receiver_count,
+        default=None,
+        help="at the end of the run, show the N signal receivers with the most total time, "
+        "with their calls, slowest call and queries (N=0 for all).",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_HELP)
+    if config.getoption("signal_durations") is not None:
+        config.pluginmanager.register(_SignalDurations(config), "signalkit-signal-durations")
+
+
+class _SignalDurations:
+    """The plugin of ``--signal-durations``, registered only when the option is given."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.number: int = config.getoption("signal_durations")
+        self.durations: ReceiverDurations | None = None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Start adding up at the first test whose set-up finds Django ready (the gate
+        and the registry need its apps)."""
+        if self.durations is not None:
+            return
+        from django.apps import apps
+
+        if not apps.ready:
+            return
+        from signalkit._durations import ReceiverDurations
+
+        durations = ReceiverDurations()
+        durations.start()
+        self.durations = durations
+
+    def pytest_sessionfinish(self) -> None:
+        if self.durations is not None:
+            self.durations.stop()
+
+    def pytest_terminal_summary(self, terminalreporter: pytest.TerminalReporter) -> None:
+        header = "slowest signal receivers"
+        if self.number:
+            header = f"slowest {self.number} signal receivers"
+        terminalreporter.write_sep("=", header)
+        if self.durations is None:
+            terminalreporter.write_line("Django was not set up: no signal receiver was observed.")
+            return
+        for line in self.durations.report(self.number):
+            terminalreporter.write_line(line)
 
 
 @pytest.fixture

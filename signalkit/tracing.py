@@ -329,21 +329,10 @@ class Trace:
 
     def _count_queries_here(self) -> list[BaseDatabaseWrapper]:
         """Count queries on this thread's connections; return those it was added to."""
-        from django.db import connections
-
-        counter = self._count_query
-        added = []
-        for connection in connections.all():
-            if counter not in connection.execute_wrappers:
-                connection.execute_wrappers.append(counter)
-                added.append(connection)
-        return added
+        return count_queries_here(self._count_query)
 
     def _stop_counting(self, connections: list[BaseDatabaseWrapper]) -> None:
-        counter = self._count_query
-        for connection in connections:
-            if counter in connection.execute_wrappers:
-                connection.execute_wrappers.remove(counter)
+        stop_counting(self._count_query, connections)
 
     def _start(self) -> list[BaseDatabaseWrapper]:
         gate.add_observer(self)
@@ -438,6 +427,26 @@ class _RunScope:
         self.trace._current.reset(self.token)
         if self.connections:
             self.trace._stop_counting(self.connections)
+
+
+def count_queries_here(counter: Callable[..., Any]) -> list[BaseDatabaseWrapper]:
+    """Add ``counter`` (a ``connection.execute_wrapper()`` function) to every database
+    connection of this thread that does not have it yet; return those it was added to."""
+    from django.db import connections
+
+    added = []
+    for connection in connections.all():
+        if counter not in connection.execute_wrappers:
+            connection.execute_wrappers.append(counter)
+            added.append(connection)
+    return added
+
+
+def stop_counting(counter: Callable[..., Any], connections: list[BaseDatabaseWrapper]) -> None:
+    """Take ``counter`` off ``connections`` (what :func:`count_queries_here` returned)."""
+    for connection in connections:
+        if counter in connection.execute_wrappers:
+            connection.execute_wrappers.remove(counter)
 
 
 def _origin(frame: types.FrameType | None) -> tuple[str, int] | None:

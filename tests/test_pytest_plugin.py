@@ -544,3 +544,199 @@ def test_a_pytest_run_without_django_never_imports_it(
     result = pytester.runpytest_subprocess(*PLUGIN, "-p", "no:django", "-p", "no:cacheprovider")
 
     result.assert_outcomes(passed=2)
+
+
+# --- --signal-durations ------------------------------------------------------------------------
+
+# Receivers whose run "takes" what they add to a fake clock, which the inner run's
+# ReceiverDurations reads instead of time.perf_counter: the order and the numbers of the
+# report are exact.
+TIMED_SIGNALS = """\
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+CLOCK = Clock()
+rang = Signal()
+hushed = Signal()
+
+
+def slow(sender, **kwargs):
+    CLOCK.now += 0.5
+
+
+def quick(sender, **kwargs):
+    CLOCK.now += 0.001
+
+
+def querying(sender, **kwargs):
+    from django.contrib.auth.models import User
+
+    CLOCK.now += 0.02
+    User.objects.count()
+    User.objects.exists()
+
+
+def never_heard(sender, **kwargs):
+    CLOCK.now += 9
+
+
+def heard(sender, **kwargs):
+    CLOCK.now += 0.004
+
+
+rang.connect(slow)
+rang.connect(quick)
+rang.connect(querying)
+hushed.connect(never_heard)
+hushed.connect(heard)
+"""
+
+TIMED_CONFTEST = """\
+import pytest
+
+import timed_signals
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fake_clock():
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("signalkit._durations.perf_counter", timed_signals.CLOCK)
+        yield
+"""
+
+TIMED_TESTS = """\
+import pytest
+
+from timed_signals import hushed, never_heard, rang
+
+
+@pytest.mark.django_db
+def test_rings_twice():
+    rang.send(sender=None)
+    rang.send(sender=None)
+
+
+@pytest.mark.django_db
+def test_rings_once_more():
+    rang.send(sender=None)
+
+
+@pytest.mark.muted_signals(hushed, receivers=[never_heard])
+def test_hushes():
+    hushed.send(sender=None)
+"""
+
+
+@pytest.fixture
+def timed(project: pytest.Pytester) -> pytest.Pytester:
+    project.makepyfile(timed_signals=TIMED_SIGNALS, conftest=TIMED_CONFTEST, test_timed=TIMED_TESTS)
+    return project
+
+
+def test_signal_durations_lists_the_receivers_with_the_most_total_time_first(
+    timed: pytest.Pytester,
+) -> None:
+    result = run(timed, "--signal-durations=4")
+
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "=*= slowest 4 signal receivers =*=",
+            "    total   calls    slowest  queries  receiver (signal)",
+            "   1.50 s       3   500.0 ms        0  timed_signals.slow (timed_signals.rang)",
+            "  60.0 ms       3    20.0 ms        6  timed_signals.querying (timed_signals.rang)",
+            "   4.0 ms       1     4.0 ms        0  timed_signals.heard (timed_signals.hushed)",
+            "   3.0 ms       3     1.0 ms        0  timed_signals.quick (timed_signals.rang)",
+            "=*",
+        ]
+    )
+
+
+def test_signal_durations_lists_that_many_receivers(timed: pytest.Pytester) -> None:
+    result = run(timed, "--signal-durations=1")
+
+    result.stdout.fnmatch_lines(
+        [
+            "=*= slowest 1 signal receivers =*=",
+            "    total   calls    slowest  queries  receiver (signal)",
+            "*timed_signals.slow (timed_signals.rang)",
+            "=*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*timed_signals.querying*")
+
+
+def test_signal_durations_of_zero_lists_every_receiver_that_ran(timed: pytest.Pytester) -> None:
+    result = run(timed, "--signal-durations=0")
+
+    result.stdout.fnmatch_lines(
+        [
+            "=*= slowest signal receivers =*=",
+            "*timed_signals.slow (timed_signals.rang)",
+            "*timed_signals.querying (timed_signals.rang)",
+            "*timed_signals.heard (timed_signals.hushed)",
+            "*timed_signals.quick (timed_signals.rang)",
+            # Django's own receivers, which ran while the test database was created
+            "*django.contrib.contenttypes.management.create_contenttypes "
+            "(django.db.models.signals.post_migrate)",
+        ],
+        consecutive=False,
+    )
+
+
+def test_signal_durations_leaves_muted_receivers_out(timed: pytest.Pytester) -> None:
+    result = run(timed, "--signal-durations=0")
+
+    result.stdout.fnmatch_lines(["*timed_signals.heard (timed_signals.hushed)"])
+    result.stdout.no_fnmatch_line("*never_heard*")
+
+
+def test_without_signal_durations_nothing_is_installed_or_printed(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_gate="""
+        from django.dispatch import Signal
+
+        from signalkit import gate
+
+
+        def test_the_gate_is_installed_only_with_the_option(request):
+            with_option = request.config.getoption("signal_durations", None) is not None
+
+            assert gate.is_installed() is with_option
+            assert (Signal.send is gate._DJANGO["send"]) is not with_option
+        """
+    )
+
+    with_option = run(project, "--signal-durations=3")
+    without = run(project)
+
+    with_option.assert_outcomes(passed=1)
+    with_option.stdout.fnmatch_lines(["=*= slowest 3 signal receivers =*="])
+    without.assert_outcomes(passed=1)
+    without.stdout.no_fnmatch_line("*signal receivers*")
+
+
+@pytest.mark.parametrize("value", ["-1", "many", "1.5"])
+def test_a_bad_signal_durations_value_is_a_usage_error_naming_it(
+    project: pytest.Pytester, value: str
+) -> None:
+    result = run(project, f"--signal-durations={value}")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*error: argument --signal-durations: expected the number of receivers to list, "
+            f"0 or more (0: all), not '{value}'"
+        ]
+    )
