@@ -19,7 +19,6 @@ from asgiref.sync import async_to_sync
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncRequestFactory, RequestFactory
-from django.test.utils import modify_settings
 
 from signalkit import gate
 from signalkit.contrib.debug_toolbar import SignalsPanel
@@ -45,13 +44,6 @@ def reindex(sender: object, **kwargs: Any) -> None:
 
 def refuse(sender: object, **kwargs: Any) -> None:
     raise ValueError("the warehouse is closed")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _debug_toolbar_installed() -> Iterator[None]:
-    """The toolbar's app, for this module only (its models load with its toolbar)."""
-    with modify_settings(INSTALLED_APPS={"append": "debug_toolbar"}):
-        yield
 
 
 @pytest.fixture(autouse=True)

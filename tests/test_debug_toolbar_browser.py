@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.test.utils import modify_settings, override_settings
+from django.test.utils import override_settings
 
 from tests.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
 
@@ -33,7 +33,6 @@ def toolbar_site() -> Iterator[None]:
         reason='django-debug-toolbar is not installed: python -m pip install -e ".[test]"',
     )
     with (
-        modify_settings(INSTALLED_APPS={"append": "debug_toolbar"}),
         override_settings(
             ROOT_URLCONF="tests.debug_toolbar_urls",
             DEBUG_TOOLBAR_PANELS=[
