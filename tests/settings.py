@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 
 import django
 
@@ -31,6 +32,13 @@ INSTALLED_APPS = [
     "tests.registry_app",
     "tests.shop",
 ]
+# signalkit.contrib.debug_toolbar's tests: the toolbar's app must be installed before its
+# toolbar module is imported (it has a model), and installing it for some tests only would
+# run every app's ready() again. No middleware and no URLs here (its check for the
+# middleware is silenced); the browser test adds them.
+if find_spec("debug_toolbar") is not None:
+    INSTALLED_APPS.append("debug_toolbar")
+    SILENCED_SYSTEM_CHECKS = ["debug_toolbar.W001"]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

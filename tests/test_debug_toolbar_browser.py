@@ -1,0 +1,84 @@
+"""signalkit's Signals panel in django-debug-toolbar, in a real browser (Playwright driving
+Debian's chromium; see tests/test_admin_browser.py for when these tests run).
+
+The screenshot is the manual's (docs/debug-toolbar-panel.png): look at it after a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from django.test.utils import override_settings
+
+from tests.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
+
+if TYPE_CHECKING:
+    from pytest_django.live_server_helper import LiveServer
+
+SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "debug-toolbar-panel.png"
+
+pytestmark = [
+    pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or ""),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+@pytest.fixture
+def toolbar_site() -> Iterator[None]:
+    pytest.importorskip(
+        "debug_toolbar",
+        reason='django-debug-toolbar is not installed: python -m pip install -e ".[test]"',
+    )
+    with (
+        override_settings(
+            ROOT_URLCONF="tests.debug_toolbar_urls",
+            DEBUG_TOOLBAR_PANELS=[
+                "debug_toolbar.panels.timer.TimerPanel",
+                "signalkit.contrib.debug_toolbar.SignalsPanel",
+            ],
+            DEBUG_TOOLBAR_CONFIG={
+                "SHOW_TOOLBAR_CALLBACK": "tests.debug_toolbar_urls.show_toolbar",
+                "IS_RUNNING_TESTS": False,
+            },
+        ),
+    ):
+        yield
+
+
+@pytest.mark.usefixtures("toolbar_site")
+def test_the_signals_panel_shows_the_requests_sends_as_a_tree(live_server: LiveServer) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+            page.set_default_timeout(15_000)
+            page.goto(f"{live_server.url}/order/")
+            subtitle = page.locator("#djdt-SignalsPanel small").inner_text()
+            page.locator("#djdt-SignalsPanel a").click()
+            rows = page.locator("#SignalsPanel table.sk-toolbar-trace tbody tr")
+            rows.first.wait_for()
+            texts: list[Any] = rows.all_inner_texts()
+            indents = [
+                rows.nth(i).locator("td div").first.evaluate("e => e.style.paddingLeft")
+                for i in range(rows.count())
+            ]
+            page.screenshot(path=str(SCREENSHOT))
+        finally:
+            browser.close()
+
+    assert subtitle.startswith("3 sends \u00b7 3 receivers \u00b7 "), subtitle
+    assert [text.split()[0] for text in texts] == [
+        "order_placed",
+        "\u21b3",
+        "stock_changed",
+        "\u21b3",
+        "\u21b3",
+    ]
+    assert "tests.debug_toolbar_urls.update_stock" in texts[1]
+    assert "raised ValueError: the warehouse is closed" in texts[4]
+    assert indents == ["0px", "24px", "48px", "72px", "24px"]
