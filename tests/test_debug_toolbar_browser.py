@@ -6,6 +6,7 @@ The screenshot is the manual's (docs/debug-toolbar-panel.png): look at it after 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -71,7 +72,9 @@ def test_the_signals_panel_shows_the_requests_sends_as_a_tree(live_server: LiveS
         finally:
             browser.close()
 
-    assert subtitle.startswith("3 sends \u00b7 3 receivers \u00b7 "), subtitle
+    # 3 sends of the view, plus connection_created when the server thread connects to a
+    # database server (a send that reaches no receiver, counted all the same).
+    assert re.match(r"[34] sends \u00b7 3 receivers \u00b7 ", subtitle), subtitle
     assert [text.split()[0] for text in texts] == [
         "order_placed",
         "\u21b3",
