@@ -53,6 +53,7 @@ from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from functools import cache
+from types import TracebackType
 from typing import Any, Literal, Protocol, TypeVar, cast
 
 from asgiref.sync import async_to_sync
@@ -621,24 +622,34 @@ def _live(
     )
 
 
-def _enter(managers: Sequence[AbstractContextManager[object]]) -> None:
-    entered = 0
-    try:
-        for manager in managers:
-            manager.__enter__()
-            entered += 1
-    except BaseException as exc:
-        _exit(managers[:entered], exc)
-        raise
+class _inside:
+    """Run the block inside every manager, first the outermost. What ``__exit__`` returns is
+    ignored: an observer cannot swallow the exception. A class of this module, not a
+    ``contextlib`` generator: observers find the sender's frame by skipping signalkit's."""
 
+    __slots__ = ("entered", "managers")
 
-def _exit(managers: Sequence[AbstractContextManager[object]], exc: BaseException | None) -> None:
-    # What __exit__ returns is ignored: an observer cannot swallow the exception.
-    for manager in reversed(managers):
-        if exc is None:
-            manager.__exit__(None, None, None)
-        else:
-            manager.__exit__(type(exc), exc, exc.__traceback__)
+    def __init__(self, managers: Sequence[AbstractContextManager[object]]) -> None:
+        self.managers = managers
+        self.entered = 0
+
+    def __enter__(self) -> None:
+        try:
+            for manager in self.managers:
+                manager.__enter__()
+                self.entered += 1
+        except BaseException as exc:
+            self.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for manager in reversed(self.managers[: self.entered]):
+            manager.__exit__(exc_type, exc, traceback)
 
 
 def _run(
@@ -646,15 +657,8 @@ def _run(
 ) -> Any:
     if not observers:
         return receiver(signal=signal, sender=sender, **named)
-    managers = [observer.receiver(signal, sender, receiver) for observer in observers]
-    _enter(managers)
-    try:
-        response = receiver(signal=signal, sender=sender, **named)
-    except BaseException as exc:
-        _exit(managers, exc)
-        raise
-    _exit(managers, None)
-    return response
+    with _inside([observer.receiver(signal, sender, receiver) for observer in observers]):
+        return receiver(signal=signal, sender=sender, **named)
 
 
 async def _arun(
@@ -670,15 +674,8 @@ async def _aobserved(
 ) -> Any:
     # Runs as the receiver's coroutine: the observers' managers are made and entered in its
     # context, not the caller's.
-    managers = [observer.receiver(signal, sender, receiver) for observer in observers]
-    _enter(managers)
-    try:
-        response = await receiver(signal=signal, sender=sender, **named)
-    except BaseException as exc:
-        _exit(managers, exc)
-        raise
-    _exit(managers, None)
-    return response
+    with _inside([observer.receiver(signal, sender, receiver) for observer in observers]):
+        return await receiver(signal=signal, sender=sender, **named)
 
 
 def _call(
@@ -764,15 +761,8 @@ def _observed_send(
     method: SendMethod,
     observers: Observers,
 ) -> list[tuple[Any, Any]]:
-    managers = [observer.send(signal, sender, named, method) for observer in observers]
-    _enter(managers)
-    try:
-        responses = _dispatch(signal, sender, named, muted, robust, observers)
-    except BaseException as exc:
-        _exit(managers, exc)
-        raise
-    _exit(managers, None)
-    return responses
+    with _inside([observer.send(signal, sender, named, method) for observer in observers]):
+        return _dispatch(signal, sender, named, muted, robust, observers)
 
 
 async def _observed_asend(
@@ -784,12 +774,5 @@ async def _observed_asend(
     method: SendMethod,
     observers: Observers,
 ) -> list[tuple[Any, Any]]:
-    managers = [observer.send(signal, sender, named, method) for observer in observers]
-    _enter(managers)
-    try:
-        responses = await _adispatch(signal, sender, named, muted, robust, observers)
-    except BaseException as exc:
-        _exit(managers, exc)
-        raise
-    _exit(managers, None)
-    return responses
+    with _inside([observer.send(signal, sender, named, method) for observer in observers]):
+        return await _adispatch(signal, sender, named, muted, robust, observers)
