@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 from django.dispatch import Signal
 
 from signalkit import gate, presentation
-from signalkit.tracing import _describe, count_queries_here, duration_text, stop_counting
+from signalkit.presentation import duration_text
+from signalkit.tracing import count_queries_here, describe_receiver, stop_counting
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -204,4 +205,6 @@ class _CallScope:
         durations._current.reset(self.token)
         if self.connections:
             stop_counting(durations._count_query, self.connections)
-        durations._add(_describe(self.receiver)[0], self.signal, duration, self.tally.queries)
+        durations._add(
+            describe_receiver(self.receiver)[0], self.signal, duration, self.tally.queries
+        )

@@ -60,6 +60,7 @@ from asgiref.sync import async_to_sync
 from django.dispatch import Signal
 
 from signalkit._compat import (
+    has_receivers,
     in_own_context,
     live_receivers,
     log_robust_failure,
@@ -598,20 +599,10 @@ _SILENT: dict[str, Callable[..., Any]] = {
 Observers = tuple[Observer, ...]
 
 
-def _has_receivers(signal: Signal) -> bool:
-    # The registry is the one reader of Signal.receivers; imported on first use, as it
-    # imports models.
-    global _has_receivers
-    from signalkit.registry import has_receivers
-
-    _has_receivers = has_receivers
-    return has_receivers(signal)
-
-
 def _live(
     signal: Signal, sender: object, muted: frozenset[Hashable]
 ) -> tuple[list[Any], list[Any]]:
-    if not _has_receivers(signal):  # as Signal.send() checks first
+    if not has_receivers(signal):  # as Signal.send() checks first
         return [], []
     sync_receivers, async_receivers = live_receivers(signal, sender)
     if not muted:

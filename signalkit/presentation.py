@@ -36,6 +36,9 @@ __all__ = [
     "count",
     "deferred_flag",
     "duplicated_ids",
+    "duration_text",
+    "error_message",
+    "error_text",
     "format_uid",
     "informational_flags",
     "location",
@@ -45,6 +48,7 @@ __all__ = [
     "readable_path",
     "relative_path",
     "safe_repr",
+    "short_signal_name",
     "signal_name",
     "signal_names",
     "totals",
@@ -53,6 +57,8 @@ __all__ = [
 
 logger = logging.getLogger("signalkit")
 
+# Longest exception message shown by error_message(); a longer one is cut, ending with "…".
+MESSAGE_LIMIT = 200
 # Longest repr shown; a longer one is cut, ending with "…".
 REPR_LIMIT = 200
 #: A model sender's flags that mean the receiver never runs (the others only describe it).
@@ -267,3 +273,39 @@ def signal_name(signal: Signal, names: dict[Signal, str] | None = None) -> str:
     if names is None:
         names = signal_names()
     return names.get(signal) or repr(signal)
+
+
+def short_signal_name(signal_path: str) -> str:
+    """``post_save`` for ``django.db.models.signals.post_save``; a ``repr()`` stays whole."""
+    if signal_path.startswith("<"):
+        return signal_path
+    return signal_path.rpartition(".")[2]
+
+
+def duration_text(seconds: float) -> str:
+    """A duration for people: ``850 µs``, ``3.1 ms``, ``1.25 s``."""
+    if seconds < 1e-4:
+        return f"{seconds * 1e6:.0f} \N{MICRO SIGN}s"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def error_message(error: BaseException) -> str:
+    """An exception's message on one line, cut at :data:`MESSAGE_LIMIT` characters (its
+    ``repr()`` when ``str()`` raises)."""
+    try:
+        message = str(error)
+    except Exception:  # a __str__ that raises: its repr, safely
+        message = safe_repr(error)
+    message = " ".join(message.split())
+    if len(message) > MESSAGE_LIMIT:
+        message = f"{message[: MESSAGE_LIMIT - 1]}…"
+    return message
+
+
+def error_text(error: BaseException) -> str:
+    """``ValueError: bad quantity``: an exception's type and :func:`error_message`."""
+    message = error_message(error)
+    name = type_name(error)
+    return f"{name}: {message}" if message else name

@@ -39,6 +39,7 @@ from signalkit._compat import (
     ANY_SENDER_KEY,
     RECEIVER_IS_ASYNC_INDEX,
     RECEIVER_SENDER_REF_INDEX,
+    has_receivers,
     receiver_key,
 )
 from signalkit.deferred import Deferral, deferral_of
@@ -525,12 +526,6 @@ class _Description:
             line,
             id(target),
         )
-
-
-def has_receivers(signal: Signal) -> bool:
-    """Whether any receiver is connected to ``signal`` (alive or not, from any sender): the
-    check ``Signal.send()`` makes before it looks for the receivers of a sender."""
-    return bool(signal.receivers)
 
 
 def dispatch_uid_of(signal: Signal, receiver: object, sender: object) -> Hashable | None:

@@ -69,6 +69,7 @@ from django.dispatch import Signal
 import signalkit
 from signalkit import decorating, gate, presentation
 from signalkit.deferred import deferral_of
+from signalkit.presentation import duration_text, error_message, error_text, short_signal_name
 from signalkit.registry import receiver_path, send_sender_label
 
 if TYPE_CHECKING:
@@ -84,16 +85,15 @@ _NOT_ORIGINS = tuple(
     os.path.dirname(package.__file__ or "") + os.sep
     for package in (django, signalkit, asyncio, asgiref)
 )
-# Longest exception message shown by render().
-_MESSAGE_LIMIT = 200
 # (dotted path, deferral kind) of the function receivers seen, while they live.
 _described: weakref.WeakKeyDictionary[Callable[..., Any], tuple[str, str | None]] = (
     weakref.WeakKeyDictionary()
 )
 
 
-def _describe(receiver: Callable[..., Any]) -> tuple[str, str | None]:
-    """(dotted path, ``"commit"``/``"task"``/None) of a receiver; cached for functions."""
+def describe_receiver(receiver: Callable[..., Any]) -> tuple[str, str | None]:
+    """(dotted path, ``"commit"``/``"task"``/None) of the callable the gate hands an
+    observer; cached for functions, as observers ask on every run."""
     function = type(receiver) is types.FunctionType
     if function:
         described = _described.get(receiver)
@@ -230,6 +230,8 @@ class Trace:
         self._names: dict[Signal, str] = {}
         # Threads whose connections count queries for the whole trace (the one entering it).
         self._counting: set[int] = set()
+        # While tracing: the connections start() added the query counter to.
+        self._started: list[BaseDatabaseWrapper] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -269,7 +271,7 @@ class Trace:
         unreceived = sum(self.unreceived.values())
         if unreceived:
             counts = ", ".join(
-                f"{_short(path)} \N{MULTIPLICATION SIGN}{number}"
+                f"{short_signal_name(path)} \N{MULTIPLICATION SIGN}{number}"
                 for path, number in sorted(self.unreceived.items(), key=lambda i: (-i[1], i[0]))
             )
             sends = presentation.count(unreceived, "send")
@@ -334,22 +336,44 @@ class Trace:
     def _stop_counting(self, connections: list[BaseDatabaseWrapper]) -> None:
         stop_counting(self._count_query, connections)
 
-    def _start(self) -> list[BaseDatabaseWrapper]:
+    # --- tracing outside a with block -------------------------------------------------------
+
+    def start(self) -> None:
+        """Start tracing, as entering ``trace_signals()`` does: for an integration that
+        begins and ends in two calls (a toolbar panel, a middleware). Call :meth:`stop`
+        in the same thread; a trace can be started again after it stopped, and adds to
+        what it holds. ``RuntimeError`` if it is tracing already."""
+        with self._lock:
+            if self._started is not None:
+                raise RuntimeError(
+                    f"{self!r} is tracing already: stop() it before starting it again."
+                )
+            self._started = []
         gate.add_observer(self)
         try:
-            connections = self._count_queries_here()
+            self._started = self._count_queries_here()
         except BaseException:
             gate.remove_observer(self)
+            self._started = None
             raise
         self._counting.add(threading.get_ident())
-        return connections
 
-    def _stop(self, connections: list[BaseDatabaseWrapper]) -> None:
+    def stop(self) -> None:
+        """Stop tracing (what :meth:`start` began); ``RuntimeError`` if it is not tracing."""
+        with self._lock:
+            connections, self._started = self._started, None
+        if connections is None:
+            raise RuntimeError(f"{self!r} is not tracing: start() it before stopping it.")
         self._counting.discard(threading.get_ident())
         try:
             self._stop_counting(connections)
         finally:
             gate.remove_observer(self)
+
+    @property
+    def tracing(self) -> bool:
+        """Whether the trace is started (between :meth:`start` and :meth:`stop`)."""
+        return self._started is not None
 
 
 class _SendScope:
@@ -398,7 +422,7 @@ class _RunScope:
     def __enter__(self) -> ReceiverRun:
         trace = self.trace
         send = trace._current.get()
-        path, deferral = _describe(self.receiver)
+        path, deferral = describe_receiver(self.receiver)
         run = self.run = ReceiverRun(
             path,
             trace._signal_path(self.signal),
@@ -462,29 +486,13 @@ def _origin(frame: types.FrameType | None) -> tuple[str, int] | None:
 # --- render() -----------------------------------------------------------------------------
 
 
-def duration_text(seconds: float) -> str:
-    """A duration for people: ``850 µs``, ``3.1 ms``, ``1.25 s``."""
-    if seconds < 1e-4:
-        return f"{seconds * 1e6:.0f} \N{MICRO SIGN}s"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"
-
-
-def _short(signal_path: str) -> str:
-    """``post_save`` for ``django.db.models.signals.post_save``; a repr stays whole."""
-    if signal_path.startswith("<"):
-        return signal_path
-    return signal_path.rpartition(".")[2]
-
-
 def _render_send(send: TracedSend, depth: int, lines: list[str]) -> None:
     where = ""
     if send.origin is not None:
         where = f" at {presentation.readable_path(send.origin[0])}:{send.origin[1]}"
     receivers = presentation.count(len(send.runs), "receiver")
     lines.append(
-        f"{'  ' * depth}{_short(send.signal_path)} from {send.sender_label}{where}  "
+        f"{'  ' * depth}{short_signal_name(send.signal_path)} from {send.sender_label}{where}  "
         f"({receivers}, {duration_text(send.duration)})"
     )
     for run in send.runs:
@@ -497,33 +505,16 @@ def _render_send(send: TracedSend, depth: int, lines: list[str]) -> None:
             detail += f", {run.queries} {noun} ({duration_text(run.query_time)})"
         parts.append(detail)
         if run.error is not None:
-            parts.append(f"raised {_error_text(run.error)}")
+            parts.append(f"raised {error_text(run.error)}")
         lines.append(f"{'  ' * (depth + 1)}{'  '.join(parts)}")
         for nested in run.sends:
             _render_send(nested, depth + 2, lines)
 
 
-def _message(error: BaseException) -> str:
-    try:
-        message = str(error)
-    except Exception:  # a __str__ that raises: its repr, safely
-        message = presentation.safe_repr(error)
-    message = " ".join(message.split())
-    if len(message) > _MESSAGE_LIMIT:
-        message = f"{message[: _MESSAGE_LIMIT - 1]}…"
-    return message
-
-
-def _error_text(error: BaseException) -> str:
-    message = _message(error)
-    name = presentation.type_name(error)
-    return f"{name}: {message}" if message else name
-
-
 def _error_dict(error: BaseException) -> dict[str, str]:
     module, qualname = presentation.class_names(type(error))
     kind = qualname if module in (None, "builtins") else f"{module}.{qualname}"
-    return {"type": kind, "message": _message(error)}
+    return {"type": kind, "message": error_message(error)}
 
 
 # --- trace_signals --------------------------------------------------------------------------
@@ -555,7 +546,6 @@ class trace_signals:
         self.trace = Trace(signals)
         self._state = "new"
         self._lock = threading.Lock()
-        self._connections: list[BaseDatabaseWrapper] = []
 
     def __enter__(self) -> Trace:
         with self._lock:
@@ -571,7 +561,7 @@ class trace_signals:
                     f"use one trace_signals(...) per block."
                 )
             self._state = "tracing"
-        self._connections = self.trace._start()
+        self.trace.start()
         return self.trace
 
     def __exit__(
@@ -586,7 +576,7 @@ class trace_signals:
                     "trace_signals(...).__exit__() without __enter__(): use it in a 'with' block."
                 )
             self._state = "finished"
-        self.trace._stop(self._connections)
+        self.trace.stop()
 
     def __call__(self, function: F) -> F:
         if isinstance(function, type):
@@ -607,13 +597,11 @@ class trace_signals:
             self._state = "decorator"
         return decorated
 
-    def _begin_call(
-        self,
-    ) -> tuple[
-        Trace,
-        Callable[[], list[BaseDatabaseWrapper]],
-        Callable[[list[BaseDatabaseWrapper]], None],
-    ]:
+    def _begin_call(self) -> tuple[Trace, Callable[[], None], Callable[[None], None]]:
         """A new trace for one call of a decorated function, and its start and stop."""
         trace = Trace(tuple(self.trace.signals))
-        return trace, trace._start, trace._stop
+
+        def stop(_started: None) -> None:
+            trace.stop()
+
+        return trace, trace.start, stop

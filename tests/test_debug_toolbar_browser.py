@@ -1,14 +1,14 @@
 """signalkit's Signals panel in django-debug-toolbar, in a real browser (Playwright driving
 Debian's chromium; see tests/test_admin_browser.py for when these tests run).
 
-The screenshot is the manual's (docs/debug-toolbar-panel.png): look at it after a change.
+The screenshot lands in the test's ``tmp_path``; the manual's (docs/debug-toolbar-panel.png)
+is a copy of it: look at it after a change, and copy it over when the panel changed.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,9 +17,9 @@ from django.test.utils import override_settings
 from tests.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
 
 if TYPE_CHECKING:
-    from pytest_django.live_server_helper import LiveServer
+    from pathlib import Path
 
-SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "debug-toolbar-panel.png"
+    from pytest_django.live_server_helper import LiveServer
 
 pytestmark = [
     pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or ""),
@@ -50,7 +50,9 @@ def toolbar_site() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("toolbar_site")
-def test_the_signals_panel_shows_the_requests_sends_as_a_tree(live_server: LiveServer) -> None:
+def test_the_signals_panel_shows_the_requests_sends_as_a_tree(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -68,7 +70,16 @@ def test_the_signals_panel_shows_the_requests_sends_as_a_tree(live_server: LiveS
                 rows.nth(i).locator("td div").first.evaluate("e => e.style.paddingLeft")
                 for i in range(rows.count())
             ]
-            page.screenshot(path=str(SCREENSHOT))
+            backgrounds = [
+                rows.nth(i).evaluate("e => getComputedStyle(e).backgroundColor")
+                for i in range(rows.count())
+            ]
+            error_colour = (
+                rows.nth(4).locator(".sk-error").evaluate("e => getComputedStyle(e).color")
+            )
+            page.screenshot(path=str(tmp_path / "debug-toolbar-panel.png"))
+            page.locator("#djToggleThemeButton").click()
+            page.screenshot(path=str(tmp_path / "debug-toolbar-panel-toggled-theme.png"))
         finally:
             browser.close()
 
@@ -85,3 +96,8 @@ def test_the_signals_panel_shows_the_requests_sends_as_a_tree(live_server: LiveS
     assert "tests.debug_toolbar_urls.update_stock" in texts[1]
     assert "raised ValueError: the warehouse is closed" in texts[4]
     assert indents == ["0px", "24px", "48px", "72px", "24px"]
+    # The failed run reads as an error (a red tint and red text, unlike the others) on a
+    # light or a dark theme alike.
+    assert backgrounds[4] == "rgba(217, 48, 37, 0.15)"
+    assert "rgba(217, 48, 37, 0.15)" not in backgrounds[:4]
+    assert error_colour == "rgb(217, 48, 37)"

@@ -262,6 +262,64 @@ def test_a_trace_signals_block_cannot_be_entered_twice() -> None:
         tracing.__enter__()
 
 
+# --- start() and stop() ---------------------------------------------------------------------
+
+
+def test_a_trace_started_and_stopped_by_hand_traces_what_was_sent_between(
+    signal: Signal,
+) -> None:
+    signal.connect(quiet)
+    trace = Trace()
+    signal.send(sender="before")
+    trace.start()
+    signal.send(sender="between")
+    trace.stop()
+    signal.send(sender="after")
+
+    assert [send.sender_label for send in trace.sends] == ["'between'"]
+
+
+def test_a_trace_started_again_adds_to_what_it_holds(signal: Signal) -> None:
+    signal.connect(quiet)
+    trace = Trace()
+    for sender in ("first", "second"):
+        trace.start()
+        signal.send(sender=sender)
+        trace.stop()
+
+    assert [send.sender_label for send in trace.sends] == ["'first'", "'second'"]
+
+
+def test_a_trace_tells_whether_it_is_tracing() -> None:
+    trace = Trace()
+    trace.start()
+    tracing = trace.tracing
+    trace.stop()
+
+    assert (tracing, trace.tracing) == (True, False)
+
+
+def test_starting_a_trace_that_is_tracing_is_refused_and_leaves_it_tracing(
+    signal: Signal,
+) -> None:
+    signal.connect(quiet)
+    trace = Trace()
+    trace.start()
+    try:
+        with pytest.raises(RuntimeError, match="is tracing already: stop\\(\\) it"):
+            trace.start()
+        signal.send(sender=None)
+    finally:
+        trace.stop()
+
+    assert len(trace.sends) == 1
+
+
+def test_stopping_a_trace_that_is_not_tracing_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="is not tracing: start\\(\\) it"):
+        Trace().stop()
+
+
 # --- slowest() -------------------------------------------------------------------------------
 
 

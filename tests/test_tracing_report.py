@@ -12,7 +12,8 @@ import pytest
 from django.dispatch import Signal
 
 from signalkit import gate, trace_signals
-from signalkit.tracing import ReceiverRun, Trace, TracedSend, duration_text
+from signalkit.presentation import duration_text
+from signalkit.tracing import ReceiverRun, Trace, TracedSend
 
 
 @pytest.fixture(autouse=True)

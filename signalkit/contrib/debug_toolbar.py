@@ -37,10 +37,10 @@ from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 from signalkit import presentation
-from signalkit.tracing import ReceiverRun, Trace, TracedSend, _error_text, _short, duration_text
+from signalkit.presentation import duration_text, error_text, short_signal_name
+from signalkit.tracing import ReceiverRun, Trace, TracedSend
 
 if TYPE_CHECKING:
-    from django.db.backends.base.base import BaseDatabaseWrapper
     from django.http import HttpRequest, HttpResponse
 
 __all__ = ["SignalsPanel"]
@@ -66,8 +66,6 @@ class SignalsPanel(Panel):
     is_async = True
 
     _trace: _RequestTrace | None = None
-    _tracing = False
-    _connections: list[BaseDatabaseWrapper]
 
     @property
     def nav_subtitle(self) -> str:
@@ -79,15 +77,12 @@ class SignalsPanel(Panel):
     def enable_instrumentation(self) -> None:
         if self._trace is None:
             trace = _RequestTrace()
-            self._connections = trace._start()
+            trace.start()
             self._trace = trace
-            self._tracing = True
 
     def disable_instrumentation(self) -> None:
-        if self._trace is not None and self._tracing:
-            self._tracing = False
-            self._trace._stop(self._connections)
-            self._connections = []
+        if self._trace is not None and self._trace.tracing:
+            self._trace.stop()
 
     def process_request(self, request: HttpRequest) -> Any:
         trace = self._trace
@@ -144,7 +139,7 @@ def stats_of(trace: Trace) -> dict[str, Any]:
     return {
         "rows": rows,
         "sends": received,
-        "unreceived": [[_short(path), path, number] for path, number in unreceived],
+        "unreceived": [[short_signal_name(path), path, number] for path, number in unreceived],
         "unreceived_count": sum(number for _path, number in unreceived),
         "send_count": received + sum(number for _path, number in unreceived),
         "run_count": sum(1 for row in rows if row["kind"] == "run"),
@@ -161,7 +156,7 @@ def _add_send(send: TracedSend, depth: int, rows: list[dict[str, Any]]) -> None:
             "kind": "send",
             "depth": depth,
             "indent": depth * _INDENT,
-            "signal": _short(send.signal_path),
+            "signal": short_signal_name(send.signal_path),
             "signal_path": send.signal_path,
             "sender": send.sender_label,
             "origin": origin,
@@ -187,7 +182,7 @@ def _add_run(run: ReceiverRun, depth: int, rows: list[dict[str, Any]]) -> None:
             "duration": duration_text(run.duration),
             "queries": run.queries,
             "query_time": duration_text(run.query_time) if run.queries else "",
-            "error": None if run.error is None else _error_text(run.error),
+            "error": None if run.error is None else error_text(run.error),
         }
     )
     for nested in run.sends:
