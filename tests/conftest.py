@@ -15,6 +15,17 @@ from tests.services import skip_tests_needing_another_server
 from tests.workers import redis_db, worker_database, workers  # noqa: F401  engine test fixtures
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # Many tests check that nothing is left on the send gate; --signal-durations keeps an
+    # observer of every signal on it for the whole run, so they would all fail.
+    if config.getoption("signal_durations", None) is not None:
+        raise pytest.UsageError(
+            "signalkit's own suite checks that each test leaves the send gate empty, which "
+            "--signal-durations prevents (it observes every send for the whole run): use the "
+            "option on your project's suite; tests/test_pytest_plugin.py tests it here."
+        )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     skip_tests_needing_another_server(items)
 
