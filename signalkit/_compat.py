@@ -40,16 +40,10 @@ def receiver_key(receiver: object) -> Hashable:
     return key
 
 
-def has_receivers(signal: Signal) -> bool:
-    """Whether any receiver is connected to ``signal`` (alive or not, from any sender): the
-    check ``Signal.send()`` makes before it looks for the receivers of a sender."""
-    return bool(signal.receivers)
-
-
 def live_receivers(signal: Signal, sender: object) -> tuple[list[Any], list[Any]]:
     """(sync receivers, async receivers) that a send from ``sender`` would call now.
 
-    Ask only about a signal with receivers (:func:`has_receivers`), as
+    Ask only about a signal with receivers (``registry.has_receivers``), as
     ``Signal.send()`` does: a caching signal cannot look up a sender that is not weakly
     referenceable (``None``) in its cache.
     """

@@ -60,7 +60,6 @@ from asgiref.sync import async_to_sync
 from django.dispatch import Signal
 
 from signalkit._compat import (
-    has_receivers,
     in_own_context,
     live_receivers,
     log_robust_failure,
@@ -68,6 +67,7 @@ from signalkit._compat import (
     run_asend,
     run_parallel,
 )
+from signalkit.registry import has_receivers
 
 T = TypeVar("T")
 Scope = Literal["global", "context"]

@@ -21,13 +21,16 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import os
+import site
 import sys
+import sysconfig
 import types
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
@@ -39,7 +42,6 @@ from signalkit._compat import (
     ANY_SENDER_KEY,
     RECEIVER_IS_ASYNC_INDEX,
     RECEIVER_SENDER_REF_INDEX,
-    has_receivers,
     receiver_key,
 )
 from signalkit.deferred import Deferral, deferral_of
@@ -53,6 +55,7 @@ __all__ = [
     "SignalInfo",
     "dispatch_uid_of",
     "has_receivers",
+    "is_project_file",
     "receiver_path",
     "register_signal",
     "send_sender_label",
@@ -146,7 +149,23 @@ class ReceiverInfo:
             "file": self.file,
             "line": self.line,
             "deferred": _deferral_dict(self.deferred),
+            "in_project": self.in_project,
         }
+
+    @cached_property
+    def in_project(self) -> bool:
+        """Whether the receiver belongs to the project rather than to a library: its source
+        file is the project's (:func:`is_project_file`), or it is attributed to an app of
+        the project (a mixin's receiver, connected for a project's model)."""
+        if self.file is not None and is_project_file(self.file):
+            return True
+        if self.app is None:
+            return False
+        try:
+            app_path = apps.get_app_config(self.app).path
+        except LookupError:
+            return False
+        return is_project_file(os.path.join(app_path, "__init__.py"))
 
     @cached_property
     def unreachable_task(self) -> str | None:
@@ -156,6 +175,39 @@ class ReceiverInfo:
         if self.deferred is None or self.deferred.kind != "task" or self.receiver is None:
             return None
         return _task_unreachable(self.receiver)
+
+
+@cache
+def _library_roots() -> tuple[str, ...]:
+    """Folders whose code is not the project's: the standard library, every site-packages,
+    and Django's and signalkit's packages (signalkit installed from a checkout too)."""
+    import django
+
+    import signalkit
+
+    roots = {
+        sysconfig.get_path(name, vars=scheme_vars)
+        for name in ("stdlib", "platstdlib", "purelib", "platlib")
+        for scheme_vars in (None, {"base": sys.base_prefix, "platbase": sys.base_exec_prefix})
+    }
+    roots.update(site.getsitepackages())
+    roots.add(site.getusersitepackages())
+    roots.update(os.path.dirname(package.__file__ or "") for package in (django, signalkit))
+    return tuple(os.path.join(os.path.realpath(root), "") for root in roots if root)
+
+
+_LIBRARY_PARTS = frozenset({"site-packages", "dist-packages"})
+
+
+def is_project_file(path: str) -> bool:
+    """Whether ``path`` is the project's code: a real file outside the standard library,
+    every ``site-packages``/``dist-packages`` folder, and Django and signalkit."""
+    if not os.path.isabs(path):  # <frozen ...>, <string>: no file of the project's
+        return False
+    real = os.path.realpath(path)
+    if real.startswith(_library_roots()):
+        return False
+    return _LIBRARY_PARTS.isdisjoint(real.split(os.sep))
 
 
 @dataclass(frozen=True, eq=False)
@@ -526,6 +578,12 @@ class _Description:
             line,
             id(target),
         )
+
+
+def has_receivers(signal: Signal) -> bool:
+    """Whether any receiver is connected to ``signal`` (alive or not, from any sender): the
+    check ``Signal.send()`` makes before it looks for the receivers of a sender."""
+    return bool(signal.receivers)
 
 
 def dispatch_uid_of(signal: Signal, receiver: object, sender: object) -> Hashable | None:

@@ -1085,3 +1085,49 @@ def test_to_dict_is_json_with_signals_pending_and_problems(probe: Signal) -> Non
     assert receiver["sender"] == "auth.User"
     assert receiver["dispatch_uid"] == "('tuple', 1)"
     assert receiver["accepts_kwargs"] is True
+
+
+# --- in_project: the project's receivers, not a library's ---------------------------------
+
+
+def test_a_file_of_the_project_is_the_projects() -> None:
+    assert registry.is_project_file(tests.registry_app.signals.__file__)
+
+
+@pytest.mark.parametrize(
+    "module",
+    [functools, pytest, sys.modules["django.dispatch.dispatcher"]],
+    ids=["standard library", "site-packages", "django"],
+)
+def test_a_file_of_a_library_is_not_the_projects(module: types.ModuleType) -> None:
+    assert not registry.is_project_file(module.__file__ or "")
+
+
+def test_signalkits_own_files_are_not_the_projects() -> None:
+    assert not registry.is_project_file(registry.__file__)
+
+
+def test_code_without_a_file_is_not_the_projects() -> None:
+    assert not registry.is_project_file("<frozen importlib._bootstrap>")
+
+
+def test_a_file_under_any_site_packages_folder_is_not_the_projects(tmp_path: Path) -> None:
+    library = tmp_path / "venv" / "lib" / "site-packages" / "library.py"
+    assert not registry.is_project_file(str(library))
+
+
+def test_a_receiver_defined_in_the_project_is_in_the_project() -> None:
+    receivers = registry.snapshot().filter(app="catalog_app").receivers
+
+    assert receivers
+    assert all(receiver.in_project for receiver in receivers)
+
+
+def test_a_djangos_receiver_is_not_in_the_project() -> None:
+    [receiver] = [
+        r
+        for r in registry.snapshot().receivers
+        if r.path == "django.contrib.auth.models.update_last_login"
+    ]
+
+    assert not receiver.in_project
