@@ -1,18 +1,23 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
+from example_project.orders import traces
 from example_project.orders.confirmation import confirm_order
 from example_project.orders.models import Order
 from example_project.orders.signals import order_confirmed
 from example_project.products.models import Product
 from example_project.tests.factories import OrderFactory, ProductFactory, UserFactory
+from signalkit import after_commit
 
 pytestmark = pytest.mark.django_db
 
@@ -297,3 +302,245 @@ def test_deleting_orders_with_the_admin_action_gives_their_stock_back(
 
     assert Order.objects.count() == 0
     assert stock(product) == 10
+
+
+# --- the shop page shows what fired -----------------------------------------------------------
+
+# What varies from run to run in a trace: durations, and the line a send was made on.
+_DURATION = re.compile(r"\d+(?:\.\d+)? (?:\N{MICRO SIGN}s|ms|s)\b")
+_LINE = re.compile(r"(\.py):\d+")
+
+
+class _TraceTree(HTMLParser):
+    """The shop page's trace box as lines: each list item's own text, indented two spaces
+    per level of nesting, and the box's paragraphs, durations as ``T``, lines as ``N``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+        self.in_box = False
+        self.depth = 0
+        self.open: list[int] = []  # the line of each open <li> or <p>
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "section" and ("class", "trace") in attrs:
+            self.in_box = True
+        elif self.in_box and tag == "ul":
+            self.depth += 1
+        elif self.in_box and tag in ("li", "p", "h2"):
+            self.open.append(len(self.lines))
+            self.lines.append("  " * max(self.depth - 1, 0))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "section":
+            self.in_box = False
+        elif self.in_box and tag == "ul":
+            self.depth -= 1
+        elif self.in_box and tag in ("li", "p", "h2"):
+            self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.in_box and self.open:
+            self.lines[self.open[-1]] += data
+
+    def result(self) -> list[str]:
+        lines = []
+        for line in self.lines:
+            indent = line[: len(line) - len(line.lstrip(" "))]
+            text = _LINE.sub(r"\1:N", _DURATION.sub("T", " ".join(line.split())))
+            lines.append(indent + text)
+        return lines
+
+
+def trace_box(response: HttpResponse) -> list[str]:
+    """The trace box of a shop page response, as :class:`_TraceTree` lines ([] if none)."""
+    parser = _TraceTree()
+    parser.feed(response.content.decode())
+    return parser.result()
+
+
+def sends_and_runs(response: HttpResponse) -> list[str]:
+    """The trace box's tree only: its list items (no heading, no paragraphs)."""
+    lines = trace_box(response)
+    return [line for line in lines if not line.startswith(("What fired", "Traced with", "And "))]
+
+
+@after_commit
+def thank_customer(sender: type[Order], order: Order, **kwargs: Any) -> None:
+    """A deferred order_confirmed receiver, for the [commit] mark."""
+
+
+def save_the_product(sender: type[Order], order: Order, **kwargs: Any) -> None:
+    """An order_confirmed receiver that sends signals of its own (the product's pre_save)."""
+    order.product.save()
+
+
+def fail(sender: type[Order], order: Order, **kwargs: Any) -> None:
+    raise RuntimeError("receiver bug")
+
+
+@pytest.fixture
+def connect() -> Iterator[Any]:
+    """``connect(receiver)`` connects it to order_confirmed for the test."""
+    connected: list[str] = []
+
+    def connect_receiver(receiver: Any) -> None:
+        uid = f"example_project.tests.test_orders.{receiver.__name__}"
+        order_confirmed.connect(receiver, dispatch_uid=uid)
+        connected.append(uid)
+
+    yield connect_receiver
+    for uid in connected:
+        order_confirmed.disconnect(dispatch_uid=uid)
+
+
+def test_placing_an_order_shows_the_stock_receiver_under_the_pre_save_of_the_order(
+    client: Client,
+) -> None:
+    product = ProductFactory(quantity=5)
+
+    response = client.post(place_url(product), {"quantity": "2"}, follow=True)
+
+    assert sends_and_runs(response) == [
+        "pre_save from orders.Order at example_project/orders/views.py:N (1 receiver, T)",
+        "  signalkit.mixins.stock.move_stock_before_save T, 1 query (T)",
+    ]
+
+
+def test_placing_an_order_counts_the_sends_that_reached_no_receiver_in_one_line(
+    client: Client,
+) -> None:
+    product = ProductFactory(quantity=5)
+
+    response = client.post(place_url(product), {"quantity": "2"}, follow=True)
+
+    assert trace_box(response)[-1] == (
+        "And 3 sends that reached no receiver: post_init \N{MULTIPLICATION SIGN}1, "
+        "post_save \N{MULTIPLICATION SIGN}1, pre_init \N{MULTIPLICATION SIGN}1."
+    )
+
+
+def test_the_trace_says_what_was_traced(client: Client) -> None:
+    order = OrderFactory()
+
+    response = client.post(confirm_url(order), follow=True)
+
+    assert trace_box(response)[0] == f"What fired while confirming order #{order.pk}"
+
+
+def test_a_refused_order_shows_the_stock_receiver_raising_insufficient_stock(
+    client: Client,
+) -> None:
+    product = ProductFactory(name="Moka pot", quantity=1)
+
+    response = client.post(place_url(product), {"quantity": "3"}, follow=True)
+
+    assert sends_and_runs(response) == [
+        "pre_save from orders.Order at example_project/orders/views.py:N (1 receiver, T)",
+        "  signalkit.mixins.stock.move_stock_before_save T, 2 queries (T) raised "
+        "signalkit.mixins.stock.InsufficientStock: Not enough stock of Moka pot "
+        f"(products.Product pk={product.pk}): requested 3, available 1.",
+    ]
+    assert 'class="trace-run trace-run-failed"' in response.content.decode()
+
+
+def test_the_trace_escapes_what_it_shows(client: Client) -> None:
+    product = ProductFactory(name="<b>Moka</b>", quantity=1)
+
+    response = client.post(place_url(product), {"quantity": "3"}, follow=True)
+
+    assert "of &lt;b&gt;Moka&lt;/b&gt; (products.Product" in response.content.decode()
+
+
+def test_confirming_an_order_shows_order_confirmed_and_the_units_sold_receiver(
+    client: Client,
+) -> None:
+    order = OrderFactory()
+
+    response = client.post(confirm_url(order), follow=True)
+
+    assert sends_and_runs(response) == [
+        "order_confirmed from orders.Order at example_project/orders/confirmation.py:N "
+        "(1 receiver, T)",
+        "  example_project.products.signals.count_units_sold T, 1 query (T)",
+    ]
+
+
+def test_confirming_a_confirmed_order_shows_that_no_signal_reached_a_receiver(
+    client: Client,
+) -> None:
+    order = OrderFactory(confirmed=True)
+
+    response = client.post(confirm_url(order), follow=True)
+
+    assert "No signal reached a receiver." in trace_box(response)
+
+
+def test_the_sends_a_receiver_makes_are_nested_under_it(client: Client, connect: Any) -> None:
+    connect(save_the_product)
+    order = OrderFactory()
+
+    response = client.post(confirm_url(order), follow=True)
+
+    assert sends_and_runs(response)[2:] == [
+        "  example_project.tests.test_orders.save_the_product T, 1 query (T)",
+        "    pre_save from products.Product at example_project/tests/test_orders.py:N "
+        "(2 receivers, T)",
+        "      example_project.products.signals.stamp_price_change T, 1 query (T)",
+        "      example_project.products.signals.refresh_tag_names_on_save T, 1 query (T)",
+    ]
+
+
+def test_a_deferred_receiver_is_marked_with_how_it_runs(client: Client, connect: Any) -> None:
+    connect(thank_customer)
+
+    response = client.post(confirm_url(OrderFactory()), follow=True)
+
+    assert "  example_project.tests.test_orders.thank_customer [commit] T" in sends_and_runs(
+        response
+    )
+
+
+def test_a_failing_receiver_is_shown_with_the_exception_it_raised(
+    client: Client, connect: Any
+) -> None:
+    connect(fail)
+
+    response = client.post(confirm_url(OrderFactory()), follow=True)
+
+    assert "  example_project.tests.test_orders.fail T raised RuntimeError: receiver bug" in (
+        sends_and_runs(response)
+    )
+
+
+def test_the_trace_is_shown_once(client: Client) -> None:
+    client.post(confirm_url(OrderFactory()), follow=True)
+
+    response = client.get(reverse("orders:index"))
+
+    assert trace_box(response) == []
+    assert traces.SESSION_KEY not in client.session
+
+
+def test_the_page_shows_the_trace_of_the_last_order_placed_or_confirmed(client: Client) -> None:
+    order = OrderFactory()
+    client.post(place_url(ProductFactory(quantity=5)))
+    client.post(confirm_url(order))
+
+    response = client.get(reverse("orders:index"))
+
+    assert trace_box(response)[0] == f"What fired while confirming order #{order.pk}"
+
+
+def test_an_order_refused_before_it_is_made_shows_no_trace(client: Client) -> None:
+    response = client.post(place_url(ProductFactory()), {"quantity": "0"}, follow=True)
+
+    assert trace_box(response) == []
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0.000085, "85 \N{MICRO SIGN}s"), (0.0031, "3.1 ms"), (1.25, "1.25 s")],
+)
+def test_durations_read_in_the_unit_that_suits_them(seconds: float, text: str) -> None:
+    assert traces.duration(seconds) == text

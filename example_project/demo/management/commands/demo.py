@@ -111,7 +111,8 @@ class Command(BaseCommand):
             "  python manage.py runserver\n"
             "  open http://127.0.0.1:8000/admin/\n"
             f"  user: {username}  password: {password_shown}\n"
-            "The shop page (place and confirm orders there): http://127.0.0.1:8000/\n"
+            "The shop page (place and confirm orders; it shows the signals that fired): "
+            "http://127.0.0.1:8000/\n"
             f"{WORKER_HINT}"
         )
 
