@@ -4,7 +4,8 @@ The ``place`` and ``confirm`` views run their work in ``signalkit.trace_signals(
 :func:`keep` the trace's ``to_dict()`` in the session, under one key that each of them
 replaces; the shop page :func:`take`\\ s it (so it is shown once) and renders it with
 ``orders/_trace.html``. The words are the demo's own, computed here from the dictionary
-(``trace.render()`` gives the same tree as text).
+(``trace.render()`` gives the same tree as text), with signalkit's own ways of writing
+a signal's name and a duration (``signalkit.presentation``).
 
 ``trace_signals()`` sees the sends of every thread while it is active: a request that
 ``runserver`` handles at the same moment in another thread would show up in the tree too.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from signalkit.presentation import readable_path
+from signalkit.presentation import duration_text, readable_path, short_signal_name
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -50,13 +51,13 @@ def take(request: HttpRequest) -> dict[str, Any] | None:
 def _send(send: dict[str, Any]) -> dict[str, Any]:
     origin = send["origin"]
     return {
-        "signal": short_name(send["signal_path"]),
+        "signal": short_signal_name(send["signal_path"]),
         "signal_path": send["signal_path"],
         "sender": send["sender_label"],
         "origin": None if origin is None else f"{readable_path(origin['file'])}:{origin['line']}",
         "method": send["method"],
         "receivers": count(len(send["runs"]), "receiver"),
-        "duration": duration(send["duration"]),
+        "duration": duration_text(send["duration"]),
         "runs": [_run(run) for run in send["runs"]],
     }
 
@@ -67,9 +68,9 @@ def _run(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "receiver": run["receiver_path"],
         "deferral": run["deferral"],
-        "duration": duration(run["duration"]),
+        "duration": duration_text(run["duration"]),
         "queries": (
-            f"{count(queries, 'query', 'queries')} ({duration(run['query_time'])})"
+            f"{count(queries, 'query', 'queries')} ({duration_text(run['query_time'])})"
             if queries
             else ""
         ),
@@ -87,25 +88,12 @@ def _unreceived(unreceived: dict[str, int]) -> dict[str, Any] | None:
     return {
         "sends": count(sum(unreceived.values()), "send"),
         "signals": ", ".join(
-            f"{short_name(path)} \N{MULTIPLICATION SIGN}{number}" for path, number in by_number
+            f"{short_signal_name(path)} \N{MULTIPLICATION SIGN}{number}"
+            for path, number in by_number
         ),
     }
-
-
-def short_name(signal_path: str) -> str:
-    """``post_save`` for ``django.db.models.signals.post_save``; a repr stays whole."""
-    return signal_path if signal_path.startswith("<") else signal_path.rpartition(".")[2]
 
 
 def count(number: int, noun: str, plural: str | None = None) -> str:
     """``1 receiver``, ``2 receivers``; ``count(2, "query", "queries")``: ``2 queries``."""
     return f"{number} {noun}" if number == 1 else f"{number} {plural or noun + 's'}"
-
-
-def duration(seconds: float) -> str:
-    """``85 µs``, ``3.1 ms``, ``1.25 s``."""
-    if seconds < 1e-4:
-        return f"{seconds * 1e6:.0f} \N{MICRO SIGN}s"
-    if seconds < 1:
-        return f"{seconds * 1e3:.1f} ms"
-    return f"{seconds:.2f} s"

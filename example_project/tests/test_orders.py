@@ -536,11 +536,3 @@ def test_an_order_refused_before_it_is_made_shows_no_trace(client: Client) -> No
     response = client.post(place_url(ProductFactory()), {"quantity": "0"}, follow=True)
 
     assert trace_box(response) == []
-
-
-@pytest.mark.parametrize(
-    ("seconds", "text"),
-    [(0.000085, "85 \N{MICRO SIGN}s"), (0.0031, "3.1 ms"), (1.25, "1.25 s")],
-)
-def test_durations_read_in_the_unit_that_suits_them(seconds: float, text: str) -> None:
-    assert traces.duration(seconds) == text
