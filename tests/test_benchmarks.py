@@ -19,7 +19,7 @@ from typing import Any
 import django
 import pytest
 
-from benchmarks import admin_page, listsignals, muting, registry_scaling, startup
+from benchmarks import admin_page, listsignals, muting, registry_scaling, send_timing, startup
 from benchmarks import deferred as deferred_benchmark
 from benchmarks import stock as stock_benchmark
 from benchmarks.project import Project, ReceiversProject, generate
@@ -449,13 +449,13 @@ def test_a_muting_child_reporting_problems_aborts_the_benchmark(
 ) -> None:
     report = {"seconds": 1e-7, "problems": ["signalkit is imported"]}
     monkeypatch.setattr(
-        muting,
+        send_timing,
         "run_process",
         lambda args, **kwargs: subprocess.CompletedProcess(args, 0, json.dumps(report), ""),
     )
 
     with pytest.raises(BenchmarkError, match="unmuted_without_signalkit variant does not "):
-        muting.measure("unmuted_without_signalkit", number=10, repeats=1)
+        send_timing.measure("benchmarks.muting", "unmuted_without_signalkit", number=10, repeats=1)
 
 
 # --- backfill: Profile.backfill() against a get_or_create loop ---------------------
