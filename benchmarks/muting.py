@@ -24,7 +24,7 @@ update_fields=None, raw=False, using="default")``.
   process, with one receiver connected; constructing the object is part of each, as in
   the usual ``with``.
 
-How (:mod:`benchmarks.send_timing`, shared by other benchmarks): each variant runs in
+How (:mod:`benchmarks.send_timing`, which ``tracing.idle`` shares): each variant runs in
 fresh interpreters (``settings.configure()`` with ``contenttypes`` and ``auth`` only), so
 nothing one variant does (importing signalkit, a class attribute set and restored) can
 reach the other; each process times the statement the way ``timeit`` does and keeps the

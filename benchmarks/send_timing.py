@@ -1,6 +1,6 @@
 """One send statement timed in fresh interpreters, a signalkit variant against a baseline.
 
-The machinery of the ``muting`` lines, for any benchmark of a send. A module defines
+The machinery the ``muting`` lines and ``tracing.idle`` share. A benchmark module defines
 its variants (:class:`Variant`: how a child sets the process up, what it then times, how
 often the receiver runs per execution) and a ``child(argv)`` calling :func:`child` with
 them; :func:`compare` times two of them and returns the ratio line.
