@@ -70,7 +70,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.result import BenchmarkError, Result, Results, format_duration
-from benchmarks.timing import REPO, TIMEOUT_SECONDS, interleaved, run_child, run_process
+from benchmarks.timing import (
+    REPO,
+    TIMEOUT_SECONDS,
+    interleaved,
+    run_child,
+    run_process,
+    turns,
+)
 from signalkit.deferred import RUN_RECEIVER_PATH
 
 NAME = "deferred"
@@ -418,9 +425,7 @@ def _send_cost_child(url: str, sends: int, runs: int, warmups: int) -> dict[str,
         for variant in SEND_VARIANTS
     }
     for round_number in range(warmups + runs):
-        shift = round_number % len(SEND_VARIANTS)
-        order = SEND_VARIANTS[shift:] + SEND_VARIANTS[:shift]
-        for variant in order if round_number % 2 == 0 else tuple(reversed(order)):
+        for variant in turns(SEND_VARIANTS, round_number):
             before = rows(variant)
             cpu, wall = time.process_time(), time.perf_counter()
             send(variant)

@@ -24,17 +24,14 @@ update_fields=None, raw=False, using="default")``.
   process, with one receiver connected; constructing the object is part of each, as in
   the usual ``with``.
 
-How: every variant runs in a fresh interpreter (``settings.configure()`` with
-``contenttypes`` and ``auth`` only, then ``django.setup()``), so nothing one variant does
-(importing signalkit, a class attribute set and restored) can reach the other. Inside,
-the statement is timed the way ``timeit`` does (a compiled loop of ``number`` executions,
-the garbage collector off), ``repeats`` times, in CPU time; the child keeps the fastest
-repeat, divided by ``number``: noise only ever adds time. The processes of the two
-variants alternate A B B A ... (:func:`benchmarks.timing.interleaved`) after one
-untimed pair, and the ratio compares the medians of the per-process figures: a process's
-memory layout moves a fast send by a few per cent either way, which the median over
-many processes evens out. The minimum over all processes and the median of the paired
-ratios are printed beside it.
+How (:mod:`benchmarks.send_timing`, which ``tracing.idle`` shares): each variant runs in
+fresh interpreters (``settings.configure()`` with ``contenttypes`` and ``auth`` only), so
+nothing one variant does (importing signalkit, a class attribute set and restored) can
+reach the other; each process times the statement the way ``timeit`` does and keeps the
+fastest of ``repeats`` repeats, in CPU time. The processes of the two variants alternate
+A B B A ..., and the ratio compares the medians of the per-process figures (a process's
+memory layout moves a fast send by a few per cent either way); the minimum over all
+processes and the median of the paired ratios are printed beside it.
 
 Why it is fair: both variants of a comparison run the same statement with the same
 settings, interpreter and environment (``PYTHONHASHSEED`` fixed). Before its timing each
@@ -49,45 +46,24 @@ signals only), and the receiver ran exactly as often during the timing as it sho
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
-import statistics
-import sys
-import time
-import timeit
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from benchmarks.result import BenchmarkError, Result, Results, format_duration
-from benchmarks.timing import interleaved, run_process
-
-NAME = "muting"
-
-# Where ``benchmarks`` is importable from in the child process.
-REPO = Path(__file__).resolve().parent.parent
-
-SEND = (
-    "post_save.send(sender=User, instance=user, created=False, update_fields=None, "
-    "raw=False, using='default')"
+from benchmarks import send_timing
+from benchmarks.result import Result, Results
+from benchmarks.send_timing import (
+    SEND,
+    WITHOUT_SIGNALKIT,
+    Comparison,
+    Config,
+    Setup,
+    Variant,
+    check_pristine,
+    check_sent_once,
 )
 
-
-@dataclass(frozen=True)
-class Comparison:
-    """One ratio line: a signalkit variant against a baseline variant."""
-
-    name: str
-    subject: str  # child variant names, see VARIANTS
-    baseline: str
-    goal: float
-    subject_label: str
-    baseline_label: str
-    timed: str  # what is timed, for the detail line
-
+NAME = "muting"
 
 COMPARISONS = (
     Comparison(
@@ -128,15 +104,6 @@ COMPARISONS = (
     ),
 )
 
-
-@dataclass(frozen=True)
-class Config:
-    processes: int  # timed processes per variant
-    warmups: int  # untimed processes per variant first
-    repeats: int  # timeit repeats per process
-    numbers: dict[str, int]  # timeit number per comparison name
-
-
 FULL = Config(
     processes=15,
     warmups=1,
@@ -161,144 +128,23 @@ QUICK = Config(
 )
 
 
-@dataclass(frozen=True)
-class Measurement:
-    """What one child process reports: its per-execution time and its checks."""
-
-    seconds: float  # fastest repeat / number
-    problems: list[str]
-
-
 def run(quick: bool) -> Result:
     """Time every comparison in fresh processes; return the four results as one."""
     config = QUICK if quick else FULL
-    return Results.of(NAME, tuple(compare(comparison, config, quick) for comparison in COMPARISONS))
-
-
-def compare(comparison: Comparison, config: Config, quick: bool) -> Result:
-    number = config.numbers[comparison.name]
-    a_runs, b_runs = interleaved(
-        lambda: measure(comparison.subject, number, config.repeats),
-        lambda: measure(comparison.baseline, number, config.repeats),
-        runs=config.processes,
-        warmups=config.warmups,
+    return Results.of(
+        NAME,
+        tuple(
+            send_timing.compare(__name__, comparison, config, quick) for comparison in COMPARISONS
+        ),
     )
-    a, b = [m.seconds for m in a_runs], [m.seconds for m in b_runs]
-    details = (
-        f"timed: {comparison.timed}; each run a fresh process, fastest of {config.repeats} "
-        f"repeat{'s' if config.repeats > 1 else ''} of {number:,} executions, CPU time",
-        f"checks: passed in every process ({comparison.subject} / {comparison.baseline})",
-        f"minima over all processes: {format_duration(min(a))} vs {format_duration(min(b))}, "
-        f"ratio {min(a) / min(b):.3f}; median of the paired ratios "
-        f"{statistics.median(x / y for x, y in zip(a, b, strict=True)):.3f}",
-    )
-    fields: dict[str, Any] = {
-        "name": comparison.name,
-        "subject": statistics.median(a),
-        "baseline": statistics.median(b),
-        "runs": config.processes,
-        "quick": quick,
-        "subject_label": comparison.subject_label,
-        "baseline_label": comparison.baseline_label,
-        "details": details,
-    }
-    return Result(goal=comparison.goal, **fields)
-
-
-def measure(variant: str, number: int, repeats: int) -> Measurement:
-    """Run :func:`child` for ``variant`` in a fresh interpreter; check what it reports."""
-    env = dict(os.environ)
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    env["PYTHONHASHSEED"] = "0"
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    args = [
-        sys.executable,
-        "-c",
-        "import sys; from benchmarks.muting import child; child(sys.argv[1:])",
-        variant,
-        str(number),
-        str(repeats),
-    ]
-    completed = run_process(args, cwd=REPO, env=env)
-    lines = completed.stdout.strip().splitlines()
-    try:
-        raw = json.loads(lines[-1])
-        measurement = Measurement(
-            seconds=float(raw["seconds"]), problems=[str(p) for p in raw["problems"]]
-        )
-    except (IndexError, ValueError, KeyError, TypeError) as exc:
-        raise BenchmarkError(
-            f"the {variant} child printed no report: {completed.stdout!r}"
-        ) from exc
-    if measurement.problems:
-        raise BenchmarkError(
-            f"the {variant} variant does not measure what it should, so its timing would "
-            f"mean nothing:\n  " + "\n  ".join(measurement.problems)
-        )
-    return measurement
 
 
 # --- the child process ---------------------------------------------------------------------
 
 
 def child(argv: Sequence[str]) -> None:
-    """In the child: configure Django, set up ``variant``, check it, time it, print JSON."""
-    variant, number, repeats = argv[0], int(argv[1]), int(argv[2])
-    import django
-    from django.conf import settings
-
-    settings.configure(
-        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth"],
-        DATABASES={},
-        DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
-        USE_TZ=True,
-    )
-    django.setup()
-    from django.contrib.auth.models import User
-    from django.db.models.signals import post_save
-
-    problems: list[str] = []
-    calls = itertools.count()
-
-    def receiver(sender: object, **kwargs: object) -> None:
-        next(calls)
-
-    def called() -> int:
-        """How often the receiver ran since the last call of this function."""
-        nonlocal calls
-        count, calls = next(calls), itertools.count()
-        return count
-
-    if post_save.receivers:
-        problems.append(
-            f"post_save has {len(post_save.receivers)} receivers before the benchmark's"
-        )
-    if variant != "no_receivers":
-        post_save.connect(receiver, sender=User)
-    namespace = {"post_save": post_save, "User": User, "user": User(username="bench")}
-    send = compile(SEND, "<send>", "eval")
-
-    def send_once() -> int:
-        called()
-        eval(send, namespace)
-        return called()
-
-    setup, statement, expected_calls = VARIANTS[variant](namespace, send_once, problems)
-    setup()
-    timer = timeit.Timer(statement, globals=namespace, timer=time.process_time)
-    best = min(timer.repeat(repeat=repeats, number=number)) / number
-    if (ran := called()) != expected_calls * repeats * number:
-        problems.append(
-            f"the receiver ran {ran} times during the timing, not "
-            f"{expected_calls * repeats * number}"
-        )
-    imported = "signalkit" in sys.modules
-    if imported != (variant in SIGNALKIT_VARIANTS):
-        problems.append(f"signalkit is {'' if imported else 'not '}imported")
-    print(json.dumps({"seconds": best, "problems": problems}))
-
-
-Setup = tuple[Callable[[], None], str, int]
+    """In the child: time ``argv[0]`` of :data:`VARIANTS` (see :func:`send_timing.child`)."""
+    send_timing.child(argv, VARIANTS)
 
 
 def _unmuted_after_a_mute(
@@ -310,10 +156,10 @@ def _unmuted_after_a_mute(
         with muted_signals(namespace["post_save"]):
             if (n := send_once()) != 0:
                 problems.append(f"inside muted_signals(post_save) the receiver ran {n} times")
-        _check_unmuted(send_once, problems)
+        check_sent_once(send_once, problems, "an unmuted send")
         if gate.is_installed():
             problems.append("signalkit's gate is still in place after the mute")
-        _check_pristine(namespace["post_save"], problems)
+        check_pristine(namespace["post_save"], problems)
 
     return setup, SEND, 1
 
@@ -331,34 +177,17 @@ def _unmuted_beside_other_mutes(
         record_signals(pre_delete).__enter__()
         if not (gate.is_gated(pre_save) and gate.is_gated(pre_delete)):
             problems.append("the mute of pre_save or the recorder of pre_delete is not active")
-        _check_unmuted(send_once, problems)
-        _check_pristine(namespace["post_save"], problems)
+        check_sent_once(send_once, problems, "an unmuted send")
+        check_pristine(namespace["post_save"], problems)
 
     return setup, SEND, 1
-
-
-def _check_pristine(signal: Any, problems: list[str]) -> None:
-    """``signal``'s send is Django's own function, looked up on Django's own class."""
-    from django.db.models.signals import ModelSignal
-    from django.dispatch import Signal
-
-    if type(signal) is not ModelSignal:
-        problems.append(f"post_save wears {type(signal)!r}, not Django's ModelSignal")
-    if signal.send.__func__ is not vars(Signal)["send"]:
-        problems.append("post_save.send is not Django's Signal.send")
-
-
-def _unmuted_without_signalkit(
-    namespace: dict[str, Any], send_once: Callable[[], int], problems: list[str]
-) -> Setup:
-    return (lambda: _check_unmuted(send_once, problems)), SEND, 1
 
 
 def _muted(namespace: dict[str, Any], send_once: Callable[[], int], problems: list[str]) -> Setup:
     from signalkit import muted_signals
 
     def setup() -> None:
-        _check_unmuted(send_once, problems)
+        check_sent_once(send_once, problems, "an unmuted send")
         # Entered for the rest of the process: the timing runs inside it.
         muted_signals(namespace["post_save"]).__enter__()
         if (n := send_once()) != 0:
@@ -378,7 +207,7 @@ def _no_receivers(
     return setup, SEND, 0
 
 
-def _enter_exit(mute_name: str) -> Callable[[dict[str, Any], Callable[[], int], list[str]], Setup]:
+def _enter_exit(mute_name: str) -> send_timing.Prepare:
     def variant(
         namespace: dict[str, Any], send_once: Callable[[], int], problems: list[str]
     ) -> Setup:
@@ -393,27 +222,19 @@ def _enter_exit(mute_name: str) -> Callable[[dict[str, Any], Callable[[], int], 
             with mute(namespace["post_save"]):
                 if (n := send_once()) != 0:
                     problems.append(f"inside {mute_name}(post_save) the receiver ran {n} times")
-            _check_unmuted(send_once, problems)
+            check_sent_once(send_once, problems, "an unmuted send")
 
         return setup, "with mute(post_save): pass", 0
 
     return variant
 
 
-def _check_unmuted(send_once: Callable[[], int], problems: list[str]) -> None:
-    if (n := send_once()) != 1:
-        problems.append(f"an unmuted send ran the receiver {n} times, not once")
-
-
-SIGNALKIT_VARIANTS = frozenset(
-    {"unmuted_after_a_mute", "unmuted_beside_other_mutes", "muted", "enter_exit_signalkit"}
-)
-VARIANTS: dict[str, Callable[[dict[str, Any], Callable[[], int], list[str]], Setup]] = {
-    "unmuted_after_a_mute": _unmuted_after_a_mute,
-    "unmuted_beside_other_mutes": _unmuted_beside_other_mutes,
-    "unmuted_without_signalkit": _unmuted_without_signalkit,
-    "muted": _muted,
-    "no_receivers": _no_receivers,
-    "enter_exit_signalkit": _enter_exit("muted_signals"),
-    "enter_exit_factory_boy": _enter_exit("mute_signals"),
+VARIANTS: dict[str, Variant] = {
+    "unmuted_after_a_mute": Variant(_unmuted_after_a_mute, imports_signalkit=True),
+    "unmuted_beside_other_mutes": Variant(_unmuted_beside_other_mutes, imports_signalkit=True),
+    "unmuted_without_signalkit": WITHOUT_SIGNALKIT,
+    "muted": Variant(_muted, imports_signalkit=True),
+    "no_receivers": Variant(_no_receivers, imports_signalkit=False, connects_receiver=False),
+    "enter_exit_signalkit": Variant(_enter_exit("muted_signals"), imports_signalkit=True),
+    "enter_exit_factory_boy": Variant(_enter_exit("mute_signals"), imports_signalkit=False),
 }

@@ -18,17 +18,20 @@ class Result:
     """signalkit's cost against the by-hand cost of the same job, and the goal for it.
 
     ``ratio`` is ``subject / baseline``: lower is better, and the goal is met when the
-    ratio is at most ``goal``. Times are in seconds. Example::
+    ratio is at most ``goal``; ``goal=None`` is a figure only reported (there is no goal to
+    meet). Times are in seconds. Example::
 
         >>> r = Result("startup", subject=0.4123, baseline=0.4074, goal=1.05, runs=15)
         >>> r.line()
         'startup: ratio 1.012 (goal <= 1.05, met) - signalkit 412.3 ms vs by hand 407.4 ms, median of 15 runs each'
+        >>> Result("x", subject=2e-6, baseline=1e-6, goal=None, runs=3).line()
+        'x: ratio 2.000 (goal: none, reported) - signalkit 2.0 us vs by hand 1.0 us, median of 3 runs each'
     """  # noqa: E501 (a doctest line cannot be wrapped)
 
     name: str
     subject: float
     baseline: float
-    goal: float
+    goal: float | None
     runs: int
     quick: bool = False
     subject_label: str = "signalkit"
@@ -49,17 +52,21 @@ class Result:
 
     @property
     def met(self) -> bool:
-        return self.ratio <= self.goal
+        """Whether the ratio is within the goal (always, when there is none)."""
+        return self.goal is None or self.ratio <= self.goal
 
     def line(self) -> str:
         """The one-line summary: ratio, goal and verdict, then the two figures."""
         if self.quick:
             verdict = "not judged: --quick figures are not meaningful"
+        elif self.goal is None:
+            verdict = "reported"
         else:
             verdict = "met" if self.met else "NOT met"
+        goal = "goal: none" if self.goal is None else f"goal <= {self.goal:g}"
         runs = f"{self.runs} run" if self.runs == 1 else f"{self.runs} runs"
         return (
-            f"{self.name}: ratio {self.ratio:.3f} (goal <= {self.goal:g}, {verdict}) - "
+            f"{self.name}: ratio {self.ratio:.3f} ({goal}, {verdict}) - "
             f"{self.subject_label} {format_duration(self.subject)} vs "
             f"{self.baseline_label} {format_duration(self.baseline)}, "
             f"{self.statistic} of {runs} each"

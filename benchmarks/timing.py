@@ -102,6 +102,19 @@ def interleaved(
     return a_times, b_times
 
 
+def turns(variants: Sequence[T], round_number: int) -> list[T]:
+    """The order in which ``variants`` take their turns in round ``round_number`` (from 0).
+
+    For variants measured in turns in one process, once per round: the order rotates by
+    one each round, and every other round runs backwards, so over each ``2 * len(variants)``
+    rounds every variant goes first and last equally often; a slow drift of the machine and
+    any advantage of a position (a warm cache, a garbage collection owed) fall on all alike.
+    """
+    shift = round_number % len(variants)
+    order = [*variants[shift:], *variants[:shift]]
+    return order if round_number % 2 == 0 else order[::-1]
+
+
 def run_child(
     module: str,
     *args: str,

@@ -19,12 +19,14 @@ from typing import Any
 import django
 import pytest
 
-from benchmarks import admin_page, listsignals, muting, registry_scaling, startup
+from benchmarks import admin_page, listsignals, muting, registry_scaling, send_timing, startup
 from benchmarks import deferred as deferred_benchmark
 from benchmarks import stock as stock_benchmark
+from benchmarks import tracing as tracing_benchmark
 from benchmarks.project import Project, ReceiversProject, generate
 from benchmarks.result import BenchmarkError, Result
 from benchmarks.runner import main
+from benchmarks.timing import turns
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -449,13 +451,13 @@ def test_a_muting_child_reporting_problems_aborts_the_benchmark(
 ) -> None:
     report = {"seconds": 1e-7, "problems": ["signalkit is imported"]}
     monkeypatch.setattr(
-        muting,
+        send_timing,
         "run_process",
         lambda args, **kwargs: subprocess.CompletedProcess(args, 0, json.dumps(report), ""),
     )
 
     with pytest.raises(BenchmarkError, match="unmuted_without_signalkit variant does not "):
-        muting.measure("unmuted_without_signalkit", number=10, repeats=1)
+        send_timing.measure("benchmarks.muting", "unmuted_without_signalkit", number=10, repeats=1)
 
 
 # --- backfill: Profile.backfill() against a get_or_create loop ---------------------
@@ -807,3 +809,183 @@ def test_deferred_quick_worker_throughput_measures_celery_after_its_checks(
     assert "django-tasks-db (SQLite file), checks: passed - every run ended with its 3" in details
     assert "Celery (Redis, solo pool), checks: passed - every run ended with its 3" in details
     assert redis_db.dbsize() == 0
+
+
+# --- tracing: idle, traced, OpenTelemetry ---------------------------------------------------
+
+TRACING_LINES = [
+    re.compile(
+        r"^tracing\.idle: ratio \d+\.\d{3} \(goal <= 1\.02, not judged: --quick figures are "
+        r"not meaningful\) - signalkit installed, nothing tracing [\d.]+ [mun]?s vs pristine "
+        r"Django \(signalkit never imported\) [\d.]+ [mun]?s, median of 1 run each$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        r"^tracing\.traced: ratio \d+\.\d{3} \(goal <= 1\.15, not judged: --quick figures are "
+        r"not meaningful\) - inside trace_signals\(\) [\d.]+ [mun]?s vs untraced [\d.]+ "
+        r"[mun]?s, median per send of 1 run each$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        r"^tracing\.opentelemetry: ratio \d+\.\d{3} \(goal: none, not judged: --quick figures "
+        r"are not meaningful\) - SignalInstrumentor \(SimpleSpanProcessor, "
+        r"InMemorySpanExporter\) [\d.]+ [mun]?s vs not instrumented [\d.]+ [mun]?s, median per "
+        r"send of 1 run each$",
+        re.MULTILINE,
+    ),
+]
+
+
+def test_tracing_quick_run_returns_three_results_after_their_checks() -> None:
+    result = tracing_benchmark.run(quick=True)
+
+    assert [part.name for part in result.parts] == [
+        "tracing.idle",
+        "tracing.traced",
+        "tracing.opentelemetry",
+    ]
+    assert all(part.subject > 0 for part in result.parts)
+    printed = "\n".join(result.lines())
+    assert "  checks: passed in every process (idle_after_a_trace / without_signalkit)" in printed
+    assert printed.count("  checks: passed - ") == 2
+    assert printed.count("  overhead per receiver run: ") == 2
+    assert 'making one query: SELECT 1 AS "a" FROM "auth_user" WHERE' in printed
+    for line in TRACING_LINES:
+        assert line.search(printed), printed
+
+
+def test_python_m_benchmarks_quick_tracing_prints_three_ratio_lines() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "tracing"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    for line in TRACING_LINES:
+        assert line.search(completed.stdout), completed.stdout
+
+
+def sabotaged_tracing_child(sabotage: str, *argv: str) -> dict[str, Any]:
+    """The JSON report of ``benchmarks.tracing.child(argv)`` run after ``sabotage``."""
+    code = f"import sys\n{sabotage}\nfrom benchmarks.tracing import child\nchild(sys.argv[1:])\n"
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    completed = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        cwd=REPO,
+        env={**env, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    report: dict[str, Any] = json.loads(completed.stdout.splitlines()[-1])
+    return report
+
+
+TRACE_NOTHING = (
+    "import contextlib, signalkit\n"
+    "from signalkit.tracing import Trace\n"
+    "signalkit.trace_signals = lambda *signals: contextlib.nullcontext(Trace())"
+)
+
+
+def test_an_idle_child_whose_trace_records_nothing_reports_it() -> None:
+    report = sabotaged_tracing_child(TRACE_NOTHING, "idle_after_a_trace", "10", "1")
+
+    assert report["problems"] == [
+        "trace_signals() put no gate in place",
+        "the trace recorded 0 sends and 0 receiver runs, not 1 and 1",
+    ]
+
+
+def test_an_idle_child_whose_trace_leaves_its_gate_behind_reports_it() -> None:
+    sabotage = "from signalkit import gate\ngate.remove_observer = lambda observer: None"
+
+    report = sabotaged_tracing_child(sabotage, "idle_after_a_trace", "10", "1")
+
+    assert report["problems"] == [
+        "signalkit's gate is still in place after the trace",
+        "Signal.send is signalkit.gate.send, not Django's",
+    ]
+
+
+def test_the_workload_check_fails_when_the_traced_variant_traces_nothing() -> None:
+    report = sabotaged_tracing_child(TRACE_NOTHING, "workload", "3", "1", "0")
+
+    with pytest.raises(BenchmarkError, match=r"traced: the trace recorded 0 sends \(0 of them"):
+        tracing_benchmark.check_workload(report, sends=3, rounds=1)
+
+
+def test_the_workload_check_fails_when_the_instrumentor_makes_no_spans() -> None:
+    sabotage = (
+        "from signalkit.contrib.opentelemetry import SignalInstrumentor\n"
+        "SignalInstrumentor._instrument = lambda self, **kwargs: None"
+    )
+    report = sabotaged_tracing_child(sabotage, "workload", "3", "1", "0")
+
+    with pytest.raises(BenchmarkError, match=r"opentelemetry: 0 spans exported \(named \[\]\)"):
+        tracing_benchmark.check_workload(report, sends=3, rounds=1)
+
+
+def workload_report(**changes: Any) -> dict[str, Any]:
+    times = {variant: [0.01, 0.01] for variant in tracing_benchmark.WORKLOAD}
+    return {"sends": 4, "times": times, "query": "SELECT 1", "problems": [], **changes}
+
+
+def test_the_workload_check_passes_when_every_variant_timed_every_round() -> None:
+    tracing_benchmark.check_workload(workload_report(), sends=4, rounds=2)
+
+
+def test_the_workload_check_fails_when_a_variant_timed_fewer_batches() -> None:
+    times = {**workload_report()["times"], "opentelemetry": [0.01]}
+
+    with pytest.raises(BenchmarkError, match="opentelemetry: 1 timed batches, not 2"):
+        tracing_benchmark.check_workload(workload_report(times=times), sends=4, rounds=2)
+
+
+def test_the_workload_check_fails_when_the_receiver_missed_sends() -> None:
+    problem = "untraced: the receiver ran 3 times and found the user 3 times in a batch of 4 sends"
+
+    with pytest.raises(BenchmarkError, match="untraced: the receiver ran 3 times"):
+        tracing_benchmark.check_workload(workload_report(problems=[problem]), sends=4, rounds=2)
+
+
+def test_the_tracing_benchmark_says_what_to_install_without_the_opentelemetry_sdk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        tracing_benchmark.importlib.util,
+        "find_spec",
+        lambda name: None if name == "opentelemetry.sdk" else find_spec(name),
+    )
+
+    with pytest.raises(BenchmarkError, match=r"needs the OpenTelemetry SDK .* -e \"\.\[dev\]\""):
+        tracing_benchmark.run(quick=True)
+
+
+def test_a_result_without_a_goal_is_reported_and_never_missed() -> None:
+    result = Result("x.y", subject=3e-6, baseline=2e-6, goal=None, runs=5)
+
+    assert result.met
+    assert result.line() == (
+        "x.y: ratio 1.500 (goal: none, reported) - signalkit 3.0 us vs by hand 2.0 us, "
+        "median of 5 runs each"
+    )
+
+
+def test_variants_taking_turns_each_go_first_and_last_equally_often() -> None:
+    orders = [turns(("a", "b", "c"), round_number) for round_number in range(6)]
+
+    assert orders == [
+        ["a", "b", "c"],
+        ["a", "c", "b"],
+        ["c", "a", "b"],
+        ["c", "b", "a"],
+        ["b", "c", "a"],
+        ["b", "a", "c"],
+    ]
