@@ -648,6 +648,9 @@ def _run(
 ) -> Any:
     if not observers:
         return receiver(signal=signal, sender=sender, **named)
+    if len(observers) == 1:  # the usual case, without _inside's loop
+        with observers[0].receiver(signal, sender, receiver):
+            return receiver(signal=signal, sender=sender, **named)
     with _inside([observer.receiver(signal, sender, receiver) for observer in observers]):
         return receiver(signal=signal, sender=sender, **named)
 
@@ -752,6 +755,9 @@ def _observed_send(
     method: SendMethod,
     observers: Observers,
 ) -> list[tuple[Any, Any]]:
+    if len(observers) == 1:  # the usual case, without _inside's loop
+        with observers[0].send(signal, sender, named, method):
+            return _dispatch(signal, sender, named, muted, robust, observers)
     with _inside([observer.send(signal, sender, named, method) for observer in observers]):
         return _dispatch(signal, sender, named, muted, robust, observers)
 

@@ -15,9 +15,11 @@ Nothing here raises on a hostile value: a ``repr()`` that raises reads
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
+import weakref
 from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
@@ -56,6 +58,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger("signalkit")
+
+# The dotted path of every signal signal_name() has named, while the signal lives.
+_named: weakref.WeakKeyDictionary[Signal, str] = weakref.WeakKeyDictionary()
 
 # Longest exception message shown by error_message(); a longer one is cut, ending with "…".
 MESSAGE_LIMIT = 200
@@ -269,9 +274,21 @@ def signal_names() -> dict[Signal, str]:
 
 def signal_name(signal: Signal, names: dict[Signal, str] | None = None) -> str:
     """A signal's dotted path when signalkit knows it (``django.db.models.signals.post_save``),
-    else its ``repr()``. ``names``: :func:`signal_names`, when naming many."""
-    if names is None:
-        names = signal_names()
+    else its ``repr()``. ``names``: :func:`signal_names`, when naming many.
+
+    Without ``names``, a signal once named keeps its name for the life of the process (the
+    catalogue is read again only for a signal it has not named yet): what tracing asks on
+    every new trace, a request's or a test's."""
+    if names is not None:
+        return names.get(signal) or repr(signal)
+    try:
+        return _named[signal]
+    except (KeyError, TypeError):  # not named yet, or a signal that cannot be weakly held
+        pass
+    names = signal_names()
+    for known, path in names.items():
+        with contextlib.suppress(TypeError):
+            _named[known] = path
     return names.get(signal) or repr(signal)
 
 

@@ -228,6 +228,7 @@ class Trace:
             "signalkit_trace", default=None
         )
         self._names: dict[Signal, str] = {}
+        self._sender_labels: dict[type, str] = {}
         # Threads whose connections count queries for the whole trace (the one entering it).
         self._counting: set[int] = set()
         # While tracing: the connections start() added the query counter to.
@@ -301,6 +302,16 @@ class Trace:
         if path is None:
             path = self._names[signal] = presentation.signal_name(signal)
         return path
+
+    def _sender_label(self, sender: object) -> str:
+        # A class (a model) sends again and again: its label is worked out once per trace.
+        # Only for classes hashed by identity, whose hashing cannot raise.
+        if isinstance(sender, type) and type(sender).__hash__ is type.__hash__:
+            label = self._sender_labels.get(sender)
+            if label is None:
+                label = self._sender_labels[sender] = send_sender_label(sender)
+            return label
+        return send_sender_label(sender)
 
     def _finish(self, send: TracedSend, parent: TracedSend | ReceiverRun | None) -> None:
         with self._lock:
@@ -391,7 +402,7 @@ class _SendScope:
         trace = self.trace
         traced = self.traced
         traced.signal_path = trace._signal_path(self.signal)
-        traced.sender_label = send_sender_label(self.sender)
+        traced.sender_label = trace._sender_label(self.sender)
         traced.origin = _origin(sys._getframe(1))
         self.parent = trace._current.get()
         self.token: Token[TracedSend | ReceiverRun | None] = trace._current.set(traced)
