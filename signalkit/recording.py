@@ -3,7 +3,8 @@
     >>> with record_signals(post_save, order_confirmed) as rec:
     ...     confirm_order(order)
     >>> rec.assert_sent_once(order_confirmed, sender=Order, order=order)
-    >>> rec.assert_num_sent(post_save, 1, sender=Order, created=False)
+    >>> rec.assert_num_sent(post_save, 1, sender="shop.Order", created=False)
+    >>> rec.assert_sent_in_order((post_save, {"sender": Order}), order_confirmed)
 
 A recorder sees every send of the signals it watches, by any of ``send``,
 ``send_robust``, ``asend`` and ``asend_robust``, from every thread and task: sends that are
@@ -91,7 +92,14 @@ class SignalCall:
 
 
 class SignalRecorder:
-    """The calls recorded by ``record_signals``, in the order they were sent."""
+    """The calls recorded by ``record_signals``, in the order they were sent.
+
+    Each assertion takes a signal and what its send must match: ``sender=`` (the sender
+    itself, or a model label such as ``"auth.User"`` for that model) and keyword arguments
+    the send must carry with equal values (``unittest.mock.ANY`` matches anything). A
+    failure lists the sends of the signal asserted on (at most :data:`LISTED_SENDS`, those
+    from the ``sender=`` asked about first) and counts the others by signal on one line.
+    """
 
     def __init__(self, signals: tuple[Signal, ...] = ()) -> None:
         for signal in signals:
