@@ -14,6 +14,7 @@ and an exception inside the block ends the mute like any exit.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import sys
@@ -24,10 +25,9 @@ from contextvars import ContextVar
 from types import TracebackType
 from typing import Any, TypeVar, overload
 
-from django.apps import apps
 from django.dispatch import Signal
 
-from signalkit import decorating, gate, presentation
+from signalkit import _labels, decorating, gate, presentation
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,6 +43,51 @@ class _All:
 
 
 ALL = _All()
+
+
+def _suggesting_keywords(init: F) -> F:
+    """``init``, refusing a keyword it does not take with the one that was probably meant:
+    ``sender=Product`` gets "did you mean senders=[Product]?" (its signature stays the
+    same for ``inspect``, the docs and type checkers)."""
+    taken = [
+        name
+        for name, parameter in inspect.signature(init).parameters.items()
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    ]
+
+    @functools.wraps(init)
+    def checked(self: object, *args: Any, **options: Any) -> None:
+        for name, value in options.items():
+            if name not in taken:
+                raise TypeError(_unexpected_keyword(name, value, taken))
+        init(self, *args, **options)
+
+    return checked  # type: ignore[return-value]
+
+
+def _unexpected_keyword(name: str, value: object, taken: list[str]) -> str:
+    message = f"muted_signals() got an unexpected keyword argument {name!r}"
+    meant = name + "s" if name + "s" in taken else None
+    if meant is None:
+        close = difflib.get_close_matches(name, taken, n=1)
+        meant = close[0] if close else None
+    if meant is None:
+        keywords = [f"{keyword}=" for keyword in taken]
+        return f"{message}; it takes {', '.join(keywords[:-1])} and {keywords[-1]}."
+    if meant == "scope":
+        return f"{message}: did you mean scope={presentation.safe_repr(value)}?"
+    values = value if isinstance(value, (list, tuple, set, frozenset)) else [value]
+    return f"{message}: did you mean {meant}=[{', '.join(map(_as_written, values))}]?"
+
+
+def _as_written(value: object) -> str:
+    """A value the way it was probably written: a signal, class or function by its name."""
+    if isinstance(value, Signal):
+        return presentation.short_signal_name(presentation.signal_name(value))
+    name = getattr(value, "__name__", None)
+    if isinstance(name, str) and (isinstance(value, type) or inspect.isroutine(value)):
+        return name
+    return presentation.safe_repr(value)
 
 
 class muted_signals:
@@ -82,6 +127,7 @@ class muted_signals:
         class UserFactory(factory.django.DjangoModelFactory): ...
     """
 
+    @_suggesting_keywords
     def __init__(
         self,
         *signals: Signal | _All,
@@ -143,7 +189,7 @@ class muted_signals:
         if senders is not None:
             self._senders = _listed(senders, "senders")
             for sender in self._senders:
-                if isinstance(sender, str) and sender.count(".") != 1:
+                if isinstance(sender, str) and not _labels.is_label(sender):
                     raise ValueError(
                         f"muted_signals(senders=...) takes 'app_label.ModelName' labels, "
                         f"not {sender!r}."
@@ -384,9 +430,7 @@ def _labelled(senders: tuple[object, ...] | None) -> bool:
 def _sender(sender: object) -> object:
     if not isinstance(sender, str):
         return sender
-    try:
-        return apps.get_model(sender)
-    except LookupError:
-        raise ValueError(
-            f"muted_signals(senders=...): no installed model is labelled {sender!r}."
-        ) from None
+    model = _labels.model_for(sender)
+    if model is None:
+        raise ValueError(f"muted_signals(senders=...): {_labels.unknown(sender)}.")
+    return model

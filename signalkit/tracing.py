@@ -45,7 +45,7 @@ Muted receivers do not run and are not traced; a send muted as a whole (every re
 is not traced at all, neither itemised nor counted (``record_signals`` sees it). One trace
 records from every thread and task, like a recorder; what it keeps are strings, numbers
 and the exceptions raised, never a send's arguments.
-"""  # noqa: RUF002 (the multiplication sign render() writes)
+"""
 
 from __future__ import annotations
 

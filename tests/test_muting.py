@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import inspect
 import threading
 import unittest
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -664,6 +665,51 @@ def test_an_unknown_model_label_is_rejected_when_the_mute_starts() -> None:
 
     with pytest.raises(ValueError, match=r"no installed model is labelled 'shop\.Nope'"), mute:
         pass
+
+
+def test_an_unknown_model_label_is_rejected_naming_the_closest_labels() -> None:
+    mute = muted_signals(post_save, senders=["shop.Prodcut"])
+
+    with pytest.raises(ValueError, match=r"'shop\.Prodcut' \(did you mean 'shop\.Product'"), mute:
+        pass
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sender": User}, "argument 'sender': did you mean senders=[User]?"),
+        ({"sender": "auth.User"}, "argument 'sender': did you mean senders=['auth.User']?"),
+        ({"sender": [User, Profile]}, "argument 'sender': did you mean senders=[User, Profile]?"),
+        (
+            {"receiver": Profile.auto_create_receiver},
+            "argument 'receiver': did you mean receivers=[auto_create_receiver]?",
+        ),
+        ({"scop": "context"}, "argument 'scop': did you mean scope='context'?"),
+        ({"excepts": [post_save]}, "argument 'excepts': did you mean except_=[post_save]?"),
+        (
+            {"sender_model": User},
+            "argument 'sender_model': did you mean senders=[User]?",
+        ),
+        (
+            {"quietly": True},
+            "argument 'quietly'; it takes senders=, receivers=, except_= and scope=.",
+        ),
+    ],
+    ids=["sender", "sender-label", "sender-list", "receiver", "scop", "excepts", "close", "none"],
+)
+def test_a_keyword_muted_signals_does_not_take_is_refused_with_the_one_meant(
+    options: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(TypeError) as error:
+        muted_signals(post_save, **options)
+
+    assert str(error.value) == f"muted_signals() got an unexpected keyword {message}"
+
+
+def test_refusing_unknown_keywords_leaves_the_signature_of_muted_signals_whole() -> None:
+    parameters = inspect.signature(muted_signals).parameters
+
+    assert list(parameters) == ["signals", "senders", "receivers", "except_", "scope"]
 
 
 def test_a_receiver_that_is_not_callable_is_rejected() -> None:

@@ -179,6 +179,58 @@ def test_the_signal_recorder_fixture_records_every_signal_of_the_test(
     result.assert_outcomes(passed=6)
 
 
+def test_a_failed_assertion_is_reported_at_the_tests_line_not_inside_signalkit(
+    project: pytest.Pytester,
+) -> None:
+    project.makepyfile(
+        test_failing="""
+        from django.test import SimpleTestCase
+
+        from shop_signals import Shop, Till, ping, pong
+        from signalkit import record_signals
+        from signalkit.testing import SignalTestMixin
+
+
+        def test_the_fixture(signal_recorder):
+            ping.send(sender=Till)
+            signal_recorder.assert_sent_once(ping, sender=Shop)
+
+
+        def test_the_order():
+            with record_signals(ping, pong) as rec:
+                pong.send(sender=Till)
+                ping.send(sender=Till)
+            rec.assert_sent_in_order(ping, pong)
+
+
+        class MixinTests(SignalTestMixin, SimpleTestCase):
+            def test_the_mixin(self):
+                with self.assertNumSignals(ping, 2):
+                    ping.send(sender=Till)
+        """
+    )
+
+    result = run(project)
+
+    result.assert_outcomes(failed=3)
+    result.stdout.fnmatch_lines(
+        [
+            ">       signal_recorder.assert_sent_once(ping, sender=Shop)",
+            "E       AssertionError: shop_signals.ping(sender=<class 'shop_signals.Shop'>) *",
+            "test_failing.py:10: AssertionError",
+            ">       rec.assert_sent_in_order(ping, pong)",
+            "E       AssertionError: Not sent in this order: shop_signals.ping(), *",
+            "test_failing.py:17: AssertionError",
+            ">       with self.assertNumSignals(ping, 2):",
+            "E       AssertionError: shop_signals.ping() was sent 1 time, not 2.",
+            "test_failing.py:22: AssertionError",
+        ],
+        consecutive=False,
+    )
+    result.stdout.no_fnmatch_line("*signalkit/*")
+    result.stdout.no_fnmatch_line("*contextlib*")
+
+
 # --- the muted_signals marker ---------------------------------------------------------------
 
 
@@ -449,7 +501,7 @@ def test_a_bad_marker_errors_naming_the_bad_argument_without_a_traceback(
             pass
 
 
-        @pytest.mark.muted_signals(ping, senders=["shop.Nope"])
+        @pytest.mark.muted_signals(ping, senders=["shop.Prodcut"])
         def test_an_unknown_model_label():
             pass
         """
@@ -464,9 +516,11 @@ def test_a_bad_marker_errors_naming_the_bad_argument_without_a_traceback(
             "muted_signals() takes Signal objects or signalkit.ALL, not 'post_save'.",
             "The marker takes the arguments of signalkit.muted_signals: *",
             "*test_bad.py::test_sender_for_senders: invalid @pytest.mark.muted_signals(...): "
-            "*unexpected keyword argument 'sender'*",  # Python 3.13 adds "Did you mean ...?"
+            "muted_signals() got an unexpected keyword argument 'sender': "
+            "did you mean senders=[[]Till]?",  # [[] is fnmatch for [
             "*test_bad.py::test_an_unknown_scope: invalid *not 'thread'.",
-            "*test_bad.py::test_an_unknown_model_label: invalid *'shop.Nope'.",
+            "*test_bad.py::test_an_unknown_model_label: invalid *'shop.Prodcut' "
+            "(did you mean 'shop.Product'*?).",
         ],
         consecutive=False,
     )

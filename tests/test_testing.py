@@ -13,7 +13,7 @@ from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import Signal
 from django.test import SimpleTestCase, TestCase
 
@@ -185,6 +185,26 @@ class ShopTests(SignalTestMixin, TestCase):
         with self.assertNumSignals(post_save, 1, sender=Profile):
             User.objects.create_user("grace")
 
+    def test_a_model_label_stands_for_the_sender_model(self) -> None:
+        with self.assertSignalSent(post_save, sender="auth.User", created=True):
+            User.objects.create_user("ada")
+
+        with self.assertNumSignals(post_save, 1, sender="shop.Profile"):
+            User.objects.create_user("grace")
+
+    def test_an_unknown_label_is_an_error_naming_it(self) -> None:
+        with (
+            pytest.raises(ValueError, match=r"no installed model is labelled 'auth\.Usr'"),
+            self.assertSignalNotSent(post_save, sender="auth.Usr"),
+        ):
+            User.objects.create_user("ada")
+
+    def test_saving_a_user_sends_pre_save_then_post_save(self) -> None:
+        with self.assertSignalsSentInOrder(
+            (pre_save, {"sender": "auth.User"}), (post_save, {"sender": User, "created": True})
+        ):
+            User.objects.create_user("ada")
+
     def test_a_failure_names_the_instance_that_was_saved(self) -> None:
         with (
             pytest.raises(self.failureException) as failure,
@@ -193,6 +213,73 @@ class ShopTests(SignalTestMixin, TestCase):
             User.objects.create_user("ada")
 
         assert "instance=<User: ada>, created=True" in str(failure.value)
+
+
+order_shipped = Signal()
+
+
+def ship(sender: object = "shop") -> None:
+    order_shipped.send(sender=sender)
+
+
+def ship_then_pay() -> None:
+    ship()
+    pay(10)
+
+
+class AssertSignalsSentInOrderTests(SignalTestMixin, SimpleTestCase):
+    def test_passes_when_the_signals_are_sent_in_that_order(self) -> None:
+        with self.assertSignalsSentInOrder(order_paid, order_shipped):
+            pay(10)
+            post_save.send(sender=Group, instance=None, created=False)
+            ship()
+
+    def test_matches_each_send_as_its_pair_says(self) -> None:
+        with self.assertSignalsSentInOrder((order_paid, {"amount": 20}), order_shipped):
+            ship()
+            pay(20)
+            ship()
+
+    def test_fails_when_the_order_differs_showing_the_sends_in_order(self) -> None:
+        with (
+            pytest.raises(self.failureException) as failure,
+            self.assertSignalsSentInOrder(order_paid, order_shipped),
+        ):
+            ship_then_pay()
+
+        message = str(failure.value)
+        assert "order_shipped() was not sent after " in message
+        assert "\n  #1 tests.test_testing.order_shipped.send(sender='shop')\n" in message
+        assert message.endswith(
+            "\n  #2 tests.test_testing.order_paid.send(sender='shop', amount=10)"
+        )
+
+    def test_yields_the_recorder_of_the_signals_named(self) -> None:
+        with self.assertSignalsSentInOrder(order_paid, order_shipped) as recorder:
+            post_save.send(sender=Group, instance=None, created=False)
+            pay(10)
+            ship()
+
+        assert recorder.signals == {order_paid, order_shipped}
+        assert [call.signal for call in recorder.calls] == [order_paid, order_shipped]
+
+    def test_refuses_a_bad_item_before_the_block_runs(self) -> None:
+        ran: list[str] = []
+
+        with (
+            pytest.raises(TypeError, match=r"^assertSignalsSentInOrder\(\) takes .*not 'paid'"),
+            self.assertSignalsSentInOrder(order_shipped, "paid"),  # type: ignore[arg-type]
+        ):
+            ran.append("block")
+
+        assert ran == []
+
+    def test_lets_an_exception_of_the_block_through_unchanged(self) -> None:
+        with (
+            pytest.raises(RuntimeError, match="out of stock"),
+            self.assertSignalsSentInOrder(order_paid, order_shipped),
+        ):
+            raise RuntimeError("out of stock")
 
 
 class RefusedPayment(Exception):
@@ -209,6 +296,8 @@ class OwnFailureExceptionTests(SignalTestMixin, SimpleTestCase):
             pay(10)
         with pytest.raises(RefusedPayment), self.assertNumSignals(order_paid, 3):
             pay(10)
+        with pytest.raises(RefusedPayment), self.assertSignalsSentInOrder(order_paid, order_paid):
+            pay(10)
 
 
 class _FailingUnittest(SignalTestMixin, unittest.TestCase):
@@ -219,6 +308,10 @@ class _FailingUnittest(SignalTestMixin, unittest.TestCase):
     def test_not_sent(self) -> None:
         with self.assertSignalSent(order_paid, amount=30):
             pay(10)
+
+    def test_not_in_order(self) -> None:
+        with self.assertSignalsSentInOrder(order_paid, order_shipped):
+            ship()
 
 
 def test_unittest_reports_the_failure_at_the_test_not_inside_signalkit() -> None:
@@ -232,7 +325,19 @@ def test_unittest_reports_the_failure_at_the_test_not_inside_signalkit() -> None
     assert "amount=30) was not sent." in report
     assert ".send(sender='shop', amount=10)" in report
     assert "test_testing.py" in report
-    assert "signalkit/testing.py" not in report
+    assert "signalkit/" not in report
+    assert "contextlib" not in report
+
+
+def test_unittest_reports_an_order_failure_at_the_test_too() -> None:
+    output = io.StringIO()
+
+    unittest.TextTestRunner(stream=output).run(_FailingUnittest("test_not_in_order"))
+
+    report = output.getvalue()
+    assert "order_paid() was not sent." in report
+    assert "test_testing.py" in report
+    assert "signalkit/" not in report
 
 
 @pytest.mark.parametrize(
