@@ -381,16 +381,16 @@ def _receiver_labels(
         if len(named) == 1:
             labels[named[0]] = name
         else:
-            paths = _unique_suffixes([key[1] for key in named])
+            paths = _unique_suffixes([key[1] for key in named], len(name.split(".")))
             labels.update((key, paths[key[1]]) for key in named)
     return labels
 
 
-def _unique_suffixes(paths: list[str]) -> dict[str, str]:
+def _unique_suffixes(paths: list[str], at_least: int = 1) -> dict[str, str]:
     parts = {path: path.split(".") for path in paths}
     labels: dict[str, str] = {}
     for path in paths:
-        for size in range(1, len(parts[path]) + 1):
+        for size in range(min(at_least, len(parts[path])), len(parts[path]) + 1):
             suffix = parts[path][-size:]
             if not any(other != path and parts[other][-size:] == suffix for other in paths):
                 break
