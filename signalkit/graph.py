@@ -76,6 +76,11 @@ class Node:
     sender: str | None = None  # a signal node's sender label
     details: tuple[str, ...] = field(default=(), compare=False)
 
+    def __post_init__(self) -> None:
+        # What is drawn is one line of printable text: no newline, no bidi override.
+        object.__setattr__(self, "label", printable(self.label))
+        object.__setattr__(self, "details", tuple(printable(line) for line in self.details))
+
     @property
     def any_sender(self) -> bool:
         """Whether this is the node of "any sender"."""
@@ -401,9 +406,15 @@ def _unique_suffixes(paths: list[str], at_least: int = 1) -> dict[str, str]:
 # --- DOT ------------------------------------------------------------------------------------
 
 
+def printable(text: str) -> str:
+    """``text`` on one line: each character ``str.isprintable()`` refuses (newlines, tabs,
+    bidi overrides, other control characters) becomes a space."""
+    return "".join(char if char.isprintable() else " " for char in text)
+
+
 def _clean(text: str) -> str:
     """One line of printable text, cut to ``LABEL_LIMIT`` characters."""
-    line = "".join(char if char.isprintable() else " " for char in text)
+    line = printable(text)
     return line if len(line) <= LABEL_LIMIT else f"{line[: LABEL_LIMIT - 1]}…"
 
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from django.utils.safestring import SafeString
 
-from signalkit.graph import ANY_SENDER, Edge, Graph, Group, Node
+from signalkit.graph import ANY_SENDER, Edge, Graph, Group, Node, printable
 
 __all__ = ["Box", "Curve", "GroupBox", "Layout", "layout", "render_svg"]
 
@@ -420,7 +420,8 @@ def _edge_svg(graph: Graph, curve: Curve) -> str:
 
 def _plain_label(node: Node) -> str:
     if node.kind == "signal":
-        return f"{node.label} (from {ANY_SENDER if node.sender == 'any' else node.sender})"
+        sender = ANY_SENDER if node.sender == "any" else printable(node.sender or "")
+        return f"{node.label} (from {sender})"
     return node.label
 
 

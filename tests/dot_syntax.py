@@ -7,6 +7,7 @@ IDs that are names, numbers or quoted strings. Anything else is a :class:`DotSyn
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -124,7 +125,7 @@ class _Parser:
                 self.take()
                 ends.append(text_of(self.identifier()))
             attributes = self.attributes() if self.peek()[1] == "[" else {}
-            for source, target in zip(ends, ends[1:], strict=False):
+            for source, target in itertools.pairwise(ends):
                 dot.edges.append((source, target, attributes))
             return
         dot.nodes[first] = self.attributes() if self.peek()[1] == "[" else {}

@@ -12,7 +12,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import Signal
 
 from signalkit import graph
-from signalkit.registry import Registry, SignalInfo, snapshot
+from signalkit.registry import Registry, snapshot
 from tests import deferred_receivers
 from tests.catalog_app.models import Book, Tag
 from tests.conftest import DEAD_RECEIVER_UID
@@ -44,7 +44,7 @@ class HtmlSender:
 HTML_SENDER = HtmlSender()  # module level: Django < 6.0 keeps only id(sender)
 
 
-def _hostile(qualname: str) -> Callable[..., None]:
+def make_receiver(qualname: str) -> Callable[..., None]:
     def receiver(sender: object, **kwargs: Any) -> None:
         pass
 
@@ -62,7 +62,7 @@ HOSTILE_NAMES = [
     "café 名前 🚀 \u202eevil",
     "line\nbreak",
 ]
-HOSTILE_RECEIVERS = [_hostile(name) for name in HOSTILE_NAMES]
+HOSTILE_RECEIVERS = [make_receiver(name) for name in HOSTILE_NAMES]
 
 
 def shown_as(name: str) -> str:
@@ -427,9 +427,7 @@ def test_the_whole_registrys_dot_parses_with_a_label_and_a_tooltip_on_every_node
     assert [(source, target) for source, target, _ in dot.edges] == [
         (edge.source, edge.target) for edge in drawn.edges
     ]
-    assert {name: nodes for name, nodes in dot.subgraphs.items()} == {
-        f"cluster_{group.id}": list(group.nodes) for group in drawn.groups
-    }
+    assert dot.subgraphs == {f"cluster_{group.id}": list(group.nodes) for group in drawn.groups}
 
 
 @pytest.fixture
@@ -504,7 +502,7 @@ def test_the_whole_registrys_mermaid_is_made_of_known_statements() -> None:
 def test_a_label_longer_than_the_limit_is_cut_with_an_ellipsis(
     connect: Callable[..., None],
 ) -> None:
-    long_receiver = _hostile("x" * 200)
+    long_receiver = make_receiver("x" * 200)
     connect(long_receiver, weak=False)
 
     drawn = graph.build(snapshot().filter(signal=PROBE))
