@@ -21,9 +21,20 @@ from django.utils.safestring import SafeString
 from signalkit import graph, graph_svg, presentation
 
 if TYPE_CHECKING:
+    from signalkit.admin import ReceiversPage
     from signalkit.registry import Registry
 
-__all__ = ["GraphPage"]
+__all__ = ["GraphPage", "query_string"]
+
+
+def query_string(page: ReceiversPage) -> str:
+    """``?app=...&q=...``: the filters and search ``page`` applied (valid values only, so its
+    length never depends on the URL's), or ``""`` when none; for the links between the two
+    pages."""
+    kept = [*page.hidden_parameters, ("q", page.query)]
+    return (
+        f"?{urlencode([(name, value) for name, value in kept if value])}" if page.filtered else ""
+    )
 
 
 @dataclass(frozen=True)
@@ -33,7 +44,7 @@ class GraphPage:
     svg: SafeString
     errors: list[str]
     filtered: bool
-    query_string: str  # "?..." of the request, for the link back to the receivers page
+    query_string: str  # the filters and search in force, for the link back to the list
     senders: int
     signals: int
     receivers: int
@@ -64,7 +75,7 @@ class GraphPage:
             svg=svg or SafeString(""),
             errors=page.errors,
             filtered=page.filtered,
-            query_string=f"?{params.urlencode()}" if params else "",
+            query_string=query_string(page),
             senders=len(drawn.senders),
             signals=len({node.key for node in drawn.signals}),
             receivers=len(drawn.receivers),

@@ -412,7 +412,7 @@ def _edge_svg(graph: Graph, curve: Curve) -> str:
     if edge.connections > 1:
         x, y = curve.end
         parts.append(
-            f'<text class="sk-edge-count" x="{_n(x - 12)}" y="{_n(y - 4)}" '
+            f'<text class="sk-edge-count" x="{_n(x - GROUP_PADDING - 6)}" y="{_n(y - 3)}" '
             f'text-anchor="end">×{edge.connections}</text>'  # noqa: RUF001
         )
     return "".join(parts)

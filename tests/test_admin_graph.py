@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
 from signalkit import graph, graph_svg
+from signalkit.discovery import catalogue
 from signalkit.registry import snapshot
 from tests.factories import (
     ReceiversViewerFactory,
@@ -163,6 +165,18 @@ def test_viewing_the_graph_runs_only_select_queries(client: Client) -> None:
         assert client.get(URL).status_code == 200
 
     assert {query["sql"].lstrip().split()[0].upper() for query in queries} == {"SELECT"}
+
+
+def test_viewing_the_graph_again_imports_and_connects_nothing(client: Client) -> None:
+    client.force_login(ReceiversViewerFactory())
+    assert client.get(URL).status_code == 200  # the admin's and the graph's modules load
+    modules = set(sys.modules)
+    receivers = {path: list(signal.receivers) for path, signal in catalogue().items()}
+
+    assert client.get(URL, {"app": "auth"}).status_code == 200
+
+    assert set(sys.modules) - modules == set()
+    assert {path: list(signal.receivers) for path, signal in catalogue().items()} == receivers
 
 
 def test_the_graph_is_an_admin_page_with_breadcrumbs_and_its_stylesheet(viewer: User) -> None:
@@ -414,3 +428,13 @@ def test_a_long_label_is_cut_to_its_column_and_whole_in_the_tooltip(
     assert label is not None
     assert label.group(1) == long_receiver.__qualname__[: graph_svg.MAX_LABEL["receiver"] - 1] + "…"
     assert f"tests.test_graph.{long_receiver.__qualname__}" in content
+
+
+def test_a_100_kb_search_makes_a_graph_page_no_bigger_than_an_unfiltered_one(
+    viewer: User,
+) -> None:
+    unfiltered = len(get_graph(viewer).content)
+
+    size = len(get_graph(viewer, q="x" * 100_000, app="y" * 100_000).content)
+
+    assert size < unfiltered + 1_000
