@@ -90,7 +90,12 @@ class ReceiverAdmin(_ModelAdmin):
                 "",
                 self.admin_site.admin_view(self.changelist_view),
                 name=f"{opts.app_label}_{opts.model_name}_changelist",
-            )
+            ),
+            path(
+                "graph/",
+                self.admin_site.admin_view(self.graph_view),
+                name=f"{opts.app_label}_{opts.model_name}_graph",
+            ),
         ]
 
     def changelist_view(
@@ -114,6 +119,32 @@ class ReceiverAdmin(_ModelAdmin):
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.change_list_template or TEMPLATE, context)
+
+    def graph_view(self, request: HttpRequest) -> HttpResponse:
+        """The page's receivers as a graph (``signalkit.admin_graph``), same filters."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        from django.urls import reverse
+
+        from signalkit.admin_graph import GraphPage
+        from signalkit.registry import snapshot
+
+        opts = self.opts
+        receivers_url = reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_changelist"
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Signal graph",
+            "opts": opts,
+            "app_label": opts.app_label,
+            "receivers_url": receivers_url,
+            "page": GraphPage.build(snapshot(), request.GET, receivers_url),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "signalkit/admin/graph.html", context)
 
 
 if conf.ADMIN:

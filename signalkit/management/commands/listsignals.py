@@ -3,6 +3,7 @@
     $ python manage.py listsignals --app shop --signal post_save
     $ python manage.py listsignals --format json > receivers.json
     $ vim -q <(python manage.py listsignals --format vim)
+    $ python manage.py listsignals --format dot | dot -Tsvg > signals.svg
     $ python manage.py listsignals --check   # exit 1 on duplicates, dead receivers, ...
 
 A pure read of ``signalkit.registry.snapshot()``: it imports, connects and writes nothing.
@@ -31,7 +32,7 @@ from signalkit.presentation import (
 )
 from signalkit.registry import Problem, ReceiverInfo, Registry, snapshot
 
-FORMATS = ("text", "json", "vim")
+FORMATS = ("text", "json", "vim", "dot", "mermaid")
 
 
 class Command(BaseCommand):
@@ -82,7 +83,9 @@ class Command(BaseCommand):
                 "(keys signals, pending, problems). vim: one 'file:line: signal receiver' "
                 "line per receiver, for vim -q (errorformat %%f:%%l: %%m), a deferred "
                 "receiver's flag after it in brackets; receivers without Python source "
-                "(builtins, dead references) are left out."
+                "(builtins, dead references) are left out. dot: the sender -> signal -> "
+                "receiver graph in Graphviz DOT (pipe it to 'dot -Tsvg'). mermaid: the same "
+                "graph as a Mermaid flowchart, for Markdown."
             ),
         )
         parser.add_argument(
@@ -131,6 +134,8 @@ class Command(BaseCommand):
         elif options["format"] == "vim":
             for line in _vim_lines(shown):
                 self.stdout.write(line)
+        elif options["format"] in ("dot", "mermaid"):
+            self.stdout.write(_graph_text(shown, options["format"]))
         else:
             # Signals named with --signal are listed even when no receiver is left.
             if named:
@@ -233,6 +238,13 @@ def _vim_lines(registry: Registry) -> list[str]:
         for receiver in [*registry.receivers, *registry.pending]
         if receiver.file and receiver.line is not None
     ]
+
+
+def _graph_text(registry: Registry, format_name: str) -> str:
+    from signalkit import graph
+
+    drawn = graph.build(registry)
+    return drawn.to_dot() if format_name == "dot" else drawn.to_mermaid()
 
 
 def _bracketed(flag: str | None) -> str:
