@@ -413,7 +413,7 @@ def _edge_svg(graph: Graph, curve: Curve) -> str:
         x, y = curve.end
         parts.append(
             f'<text class="sk-edge-count" x="{_n(x - GROUP_PADDING - 6)}" y="{_n(y - 3)}" '
-            f'text-anchor="end">×{edge.connections}</text>'  # noqa: RUF001
+            f'text-anchor="end">×{edge.connections}</text>'
         )
     return "".join(parts)
 
