@@ -38,6 +38,22 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Signal:
 
 
 @pytest.fixture
+def connect(probe: Signal) -> Iterator[Callable[..., None]]:
+    """``connect(receiver, **connect_kwargs)`` on the probe signal, disconnected after."""
+    connected: list[tuple[Any, dict[str, Any]]] = []
+
+    def connect_(receiver: Any, **kwargs: Any) -> None:
+        probe.connect(receiver, **kwargs)
+        connected.append((receiver, kwargs))
+
+    yield connect_
+    for receiver, kwargs in connected:
+        probe.disconnect(
+            receiver, sender=kwargs.get("sender"), dispatch_uid=kwargs.get("dispatch_uid")
+        )
+
+
+@pytest.fixture
 def pending_cleanup() -> Iterator[None]:
     """Forget the lazy-sender connections a test leaves waiting in the app registry."""
     before = {key: list(operations) for key, operations in apps._pending_operations.items()}

@@ -5,13 +5,11 @@ from __future__ import annotations
 import html
 import re
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import User
 from django.db import connection
-from django.dispatch import Signal
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.test import Client, RequestFactory
@@ -48,22 +46,6 @@ PROBE = "tests.probe"
 def viewer() -> User:
     """Staff holding signalkit.view_receiver (not a superuser)."""
     return ReceiversViewerFactory()
-
-
-@pytest.fixture
-def connect(probe: Signal) -> Iterator[Callable[..., None]]:
-    """``connect(receiver, **connect_kwargs)`` on the probe signal, disconnected after."""
-    connected: list[tuple[Any, dict[str, Any]]] = []
-
-    def connect_(receiver: Any, **kwargs: Any) -> None:
-        probe.connect(receiver, **kwargs)
-        connected.append((receiver, kwargs))
-
-    yield connect_
-    for receiver, kwargs in connected:
-        probe.disconnect(
-            receiver, sender=kwargs.get("sender"), dispatch_uid=kwargs.get("dispatch_uid")
-        )
 
 
 def get_graph(user: User, **params: str) -> TemplateResponse:

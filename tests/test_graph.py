@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.db.models.signals import post_save, pre_save
-from django.dispatch import Signal
 
 from signalkit import graph
 from signalkit.registry import Registry, snapshot
@@ -68,22 +67,6 @@ HOSTILE_RECEIVERS = [make_receiver(name) for name in HOSTILE_NAMES]
 def shown_as(name: str) -> str:
     """A name as a label shows it: unprintable characters (a newline) become spaces."""
     return "".join(char if char.isprintable() else " " for char in name)
-
-
-@pytest.fixture
-def connect(probe: Signal) -> Iterator[Callable[..., None]]:
-    """``connect(receiver, **connect_kwargs)`` on the probe signal, disconnected after."""
-    connected: list[tuple[Any, dict[str, Any]]] = []
-
-    def connect_(receiver: Any, **kwargs: Any) -> None:
-        probe.connect(receiver, **kwargs)
-        connected.append((receiver, kwargs))
-
-    yield connect_
-    for receiver, kwargs in connected:
-        probe.disconnect(
-            receiver, sender=kwargs.get("sender"), dispatch_uid=kwargs.get("dispatch_uid")
-        )
 
 
 @pytest.fixture
