@@ -86,6 +86,19 @@ class Node:
         """Whether this is the node of "any sender"."""
         return self.kind == "sender" and self.key == "any"
 
+    @property
+    def marks(self) -> tuple[str, ...]:
+        """What sets the node apart, as class names of the drawings: ``anysender``,
+        ``deferred``, ``problem``."""
+        marks = []
+        if self.any_sender:
+            marks.append("anysender")
+        if self.deferred:
+            marks.append("deferred")
+        if self.problem:
+            marks.append("problem")
+        return tuple(marks)
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -175,7 +188,7 @@ class Graph:
         lines += [f"  {_mermaid_edge(edge)}" for edge in self.edges]
         classes: dict[str, list[str]] = defaultdict(list)
         for node in self.nodes:
-            for name in _mermaid_classes(node):
+            for name in node.marks:
                 classes[name].append(node.id)
         for name, style in _MERMAID_CLASSES.items():
             if classes[name]:
@@ -511,14 +524,3 @@ def _mermaid_edge(edge: Edge) -> str:
     arrow = "-.->" if edge.deferred else "-->"
     label = f"|{TIMES}{edge.connections}|" if edge.connections > 1 else ""
     return f"{edge.source} {arrow}{label} {edge.target}"
-
-
-def _mermaid_classes(node: Node) -> list[str]:
-    names = []
-    if node.any_sender:
-        names.append("anysender")
-    if node.deferred:
-        names.append("deferred")
-    if node.problem:
-        names.append("problem")
-    return names

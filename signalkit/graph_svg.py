@@ -427,13 +427,7 @@ def _plain_label(node: Node) -> str:
 
 def _node_svg(box: Box, link: str | None) -> str:
     node = box.node
-    classes = ["sk-node", f"sk-{node.kind}"]
-    if node.any_sender:
-        classes.append("sk-any")
-    if node.deferred:
-        classes.append("sk-deferred")
-    if node.problem:
-        classes.append("sk-problem")
+    classes = ["sk-node", f"sk-{node.kind}", *(f"sk-{mark}" for mark in node.marks)]
     label_y = box.y + (NODE_HEIGHT + FONT_SIZE) / 2 - 2
     parts = [
         f'<g class="{" ".join(classes)}" data-node="{node.id}">',
