@@ -250,6 +250,7 @@ class Selection:
     """
 
     active: dict[str, str]  # filter parameter -> value, in the filters' order
+    parameters: tuple[str, ...]  # every filter's, in the sidebar's order
     query: str
     every_receiver: bool  # scope=all: framework and library receivers too
     page: int  # asked for; the page shown is at most the last one
@@ -282,7 +283,8 @@ class Selection:
                 errors.append(
                     f"Unknown page {_quoted(number)}; it is ignored. Pages are numbered from 1."
                 )
-        return cls(active, query, scope == EVERY_RECEIVER, page, errors)
+        parameters = tuple(spec.parameter for spec in specs)
+        return cls(active, parameters, query, scope == EVERY_RECEIVER, page, errors)
 
     @property
     def terms(self) -> list[str]:
@@ -293,29 +295,35 @@ class Selection:
         """Whether a filter or the search narrows the list (the scope does not count)."""
         return bool(self.active or self.terms)
 
-    def link(self, filters: Mapping[str, str] | None = None, **changes: Any) -> str:
-        """The query string of this selection on its first page, ``filters`` instead of the
-        active ones, the search and the scope kept unless ``changes`` (``query``,
-        ``every_receiver``, ``page``) says otherwise."""
-        every_receiver = changes.get("every_receiver", self.every_receiver)
-        page = changes.get("page", 1)
+    def link(
+        self,
+        *,
+        filters: Mapping[str, str] | None = None,
+        query: str | None = None,
+        every_receiver: bool | None = None,
+        page: int = 1,
+    ) -> str:
+        """The query string of this selection with what is given changed: other
+        ``filters``, another ``query``, the toggle flipped (``every_receiver``), a ``page``
+        (the first unless given). Always in one order: the filters in the sidebar's, then
+        ``q``, ``scope`` and ``p``."""
+        if every_receiver is None:
+            every_receiver = self.every_receiver
         params = {
             **(self.active if filters is None else filters),
-            SEARCH: changes.get("query", self.query),
+            SEARCH: self.query if query is None else query,
             SCOPE: EVERY_RECEIVER if every_receiver else "",
             PAGE: str(page) if page > 1 else "",
         }
         return _query_string(params)
 
     def choice_link(self, parameter: str, value: str | None) -> str:
-        """The link of a filter's choice: the other filters kept, the search and scope too."""
-        others = {name: chosen for name, chosen in self.active.items() if name != parameter}
-        params = {**others, SEARCH: self.query}
-        if self.every_receiver:
-            params[SCOPE] = EVERY_RECEIVER
-        if value is not None:
-            params[parameter] = value
-        return _query_string(params)
+        """The link of a filter's choice (None: "All"): the other filters, the search and
+        the scope kept."""
+        chosen = {**self.active, parameter: value}
+        return self.link(
+            filters={name: chosen[name] or "" for name in self.parameters if name in chosen}
+        )
 
 
 @dataclass(frozen=True)
