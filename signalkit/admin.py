@@ -461,8 +461,11 @@ class ReceiversPage:
         return f"{counts}; {self.project_total} of them the project's."
 
     @property
-    def paginated(self) -> bool:
-        return self.page_count > 1
+    def scope_text(self) -> str:
+        """What the list covers, whatever the filters: ``The project's 11 receivers.``"""
+        if self.every_receiver:
+            return f"All {presentation.count(self.total, 'receiver')}, the project's first."
+        return f"The project's {presentation.count(self.total, 'receiver')}."
 
 
 def breakable(text: str) -> SafeString:
