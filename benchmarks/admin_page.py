@@ -337,9 +337,9 @@ def child(argv: Sequence[str]) -> None:
         rb'<p class="sk-summary">(\d+) receivers? on \d+ signals?, (\d+) pending', page
     )
     shown = re.search(rb"The project&#x27;s (\d+) receivers?\.", page)
-    rows = page.count(b'<tr class="sk-receiver') + sum(
-        int(times) - 1 for times in re.findall(rb'class="sk-times"[^>]*>&times;(\d+)<', page)
-    )
+    # A row of identical receivers says how many: <span class="sk-times" title=...>&times;3
+    folded = re.findall(rb'<span class="sk-times" title="[^"]*">&times;(\d+)</span>', page)
+    rows = page.count(b'<tr class="sk-receiver') + sum(int(times) - 1 for times in folded)
     last = str(max(1, -(-in_project // PER_PAGE)))
     last_page = request({"p": last})
     cpu, wall, pages = timed(lambda: request({}))
