@@ -38,6 +38,7 @@ class Result:
     baseline_label: str = "by hand"
     statistic: str = "median"
     details: tuple[str, ...] = ()
+    unit: str = "s"  # what subject and baseline measure: "s" (seconds) or "bytes"
 
     def __post_init__(self) -> None:
         if not self.baseline > 0:
@@ -67,10 +68,14 @@ class Result:
         runs = f"{self.runs} run" if self.runs == 1 else f"{self.runs} runs"
         return (
             f"{self.name}: ratio {self.ratio:.3f} ({goal}, {verdict}) - "
-            f"{self.subject_label} {format_duration(self.subject)} vs "
-            f"{self.baseline_label} {format_duration(self.baseline)}, "
+            f"{self.subject_label} {self.amount(self.subject)} vs "
+            f"{self.baseline_label} {self.amount(self.baseline)}, "
             f"{self.statistic} of {runs} each"
         )
+
+    def amount(self, value: float) -> str:
+        """A figure of this result in its unit: ``'412.3 ms'``, ``'96,577 bytes'``."""
+        return f"{value:,.0f} bytes" if self.unit == "bytes" else format_duration(value)
 
     def lines(self) -> list[str]:
         """The detail lines (indented), then the summary line."""

@@ -102,6 +102,22 @@ def register_checks() -> None:
     register(check_task_receivers, Tags.signals)
 
 
+#: Problems that Django's own checks report, so signalkit's do not, by kind.
+DJANGO_CHECK_IDS = {
+    "unresolved_sender": "signals.E001",  # a lazy "app.Model" sender that is not installed
+}
+
+
+def check_id(kind: str) -> str | None:
+    """The id of the system check that reports a :class:`~signalkit.registry.Problem` of
+    this ``kind``: signalkit's (:data:`CHECK_IDS`) or Django's own; None for no check.
+
+        >>> check_id("no_kwargs")
+        'signalkit.W002'
+    """
+    return CHECK_IDS.get(kind) or DJANGO_CHECK_IDS.get(kind)
+
+
 def _located(receiver: ReceiverInfo) -> str:
     if receiver.file and receiver.line:
         return f"{receiver.path} ({receiver.file}:{receiver.line})"

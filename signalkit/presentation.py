@@ -19,6 +19,7 @@ import contextlib
 import logging
 import os
 import sys
+import types
 import weakref
 from collections.abc import Hashable
 from typing import TYPE_CHECKING
@@ -34,6 +35,7 @@ __all__ = [
     "NO_SOURCE",
     "PENDING",
     "app_label",
+    "bound_to",
     "class_names",
     "count",
     "deferred_flag",
@@ -92,6 +94,24 @@ def names_itself(receiver: ReceiverInfo) -> bool:
     """Whether the receiver's dotted path says what runs (a function); a method, partial,
     callable instance, class or builtin is shown with its kind too."""
     return receiver.kind in _KINDS_NAMED_BY_PATH
+
+
+def bound_to(receiver: ReceiverInfo) -> str | None:
+    """What a bound-method receiver is bound to, None for other receivers:
+    ``'self: FileSystemStorage'`` (its object's class), ``'cls: Order'`` for a class method.
+
+    A receiver's name says where the method is defined (``StorageSettingsMixin.…``); this
+    says which object runs it, which tells apart one method connected for many objects.
+    """
+    method = receiver.receiver
+    # type(), not isinstance(): isinstance() asks the object for its __class__. A bound
+    # method's __self__ is read by the method type itself, never by the object.
+    if type(method) is not types.MethodType:
+        return None
+    owner = method.__self__
+    if issubclass(type(owner), type):
+        return f"cls: {class_names(owner)[1]}"  # type: ignore[arg-type]
+    return f"self: {type_name(owner)}"
 
 
 def app_label(receiver: ReceiverInfo) -> str:

@@ -34,7 +34,7 @@ from functools import cache, cached_property, partial
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.db import models
 from django.dispatch import Signal
 
@@ -77,8 +77,9 @@ class ReceiverInfo:
     ``path`` is the module plus ``__qualname__`` of the code that runs (a partial's wrapped
     function, a callable instance's class); ``name`` is what a person reads (``Class.method``,
     ``partial(func)``, ``Notifier instance``). ``sender`` is None for "any sender" (then
-    ``sender_label`` is ``"any"``). ``file``/``line`` point at the real source, decorators
-    unwrapped, or are None when there is no Python source (builtins, dead references).
+    ``sender_label`` is ``"any"``; other senders are named as :func:`send_sender_label`
+    names them). ``file``/``line`` point at the real source, decorators unwrapped, or are
+    None when there is no Python source (builtins, dead references).
     ``deferred`` is the :class:`~signalkit.deferred.Deferral` of a receiver decorated with
     ``after_commit`` or ``as_task`` (its path, name and file:line are the decorated
     function's), None for any other.
@@ -107,14 +108,18 @@ class ReceiverInfo:
     def accepts_kwargs(self) -> bool | None:
         """Whether the receiver takes ``**kwargs`` (None when its signature is unknown).
 
-        Read from the code object for functions and methods (decorators unwrapped, as
-        ``inspect.signature`` does), else from ``inspect.signature``. Never Django's
+        Read from the code object for functions and methods (decorators and partials
+        unwrapped, as ``inspect.signature`` does), else from ``inspect.signature``. Never Django's
         ``func_accepts_kwargs``, whose cache would keep weak receivers alive.
         """
         target: Any = self.receiver
         if target is None:
             return None
         try:
+            # A partial keeps its function's **kwargs (inspect.signature says the same,
+            # far more slowly).
+            while type(target) is partial:
+                target = target.func
             if issubclass(type(target), types.MethodType):
                 target = target.__func__
             if issubclass(type(target), types.FunctionType):
@@ -199,6 +204,7 @@ def _library_roots() -> tuple[str, ...]:
 _LIBRARY_PARTS = frozenset({"site-packages", "dist-packages"})
 
 
+@cache  # receivers share files, and resolving symlinks asks the file system
 def is_project_file(path: str) -> bool:
     """Whether ``path`` is the project's code: a real file outside the standard library,
     every ``site-packages``/``dist-packages`` folder, and Django and signalkit."""
@@ -615,7 +621,8 @@ def receiver_path(receiver: object) -> str:
 
 def send_sender_label(sender: object) -> str:
     """The sender of one send, as people read it: ``shop.Order`` for a model, the dotted
-    path of another class, ``None``, or the ``repr()`` of any other object; never raises."""
+    path of another class, ``contenttypes app config`` for an app config (the migrate
+    signals' sender), ``None``, or the ``repr()`` of any other object; never raises."""
     return "None" if sender is None else _sender_label(sender)[0]
 
 
@@ -758,6 +765,8 @@ def _sender_label(sender: object) -> tuple[str, tuple[str, ...]]:
     if sender is None:
         return "any", ()
     # type(), not isinstance(): isinstance() asks the object for its __class__.
+    if issubclass(type(sender), AppConfig):  # the sender of the migrate signals
+        return _app_config_label(sender), ()  # type: ignore[arg-type]
     if not issubclass(type(sender), type):
         return safe_repr(sender), ()
     try:
@@ -766,6 +775,16 @@ def _sender_label(sender: object) -> tuple[str, tuple[str, ...]]:
     except Exception:
         logger.debug("The model sender %s could not be read", type_name(sender), exc_info=True)
     return _dotted(*class_names(sender)), ()  # type: ignore[arg-type]
+
+
+def _app_config_label(config: AppConfig) -> str:
+    """``"contenttypes app config"``: an app config by its label, not its repr."""
+    try:
+        label = plain_text(config.label)
+    except Exception:  # an app config of anyone's making
+        logger.debug("The label of a %s could not be read", type_name(config), exc_info=True)
+        label = None
+    return f"{label} app config" if label else safe_repr(config)
 
 
 def _model_label(model: type[models.Model]) -> tuple[str, tuple[str, ...]]:

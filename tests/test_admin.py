@@ -26,13 +26,14 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
+from signalkit import admin as admin_page
 from signalkit import registry
-from signalkit.admin import SEARCH_MAX_LENGTH, ReceiverAdmin
+from signalkit.admin import SEARCH_MAX_LENGTH, Filter, ReceiverAdmin
 from signalkit.conf import conf
 from signalkit.discovery import catalogue
 from signalkit.models import Receiver
 from signalkit.presentation import count
-from signalkit.registry import snapshot
+from signalkit.registry import ReceiverInfo, snapshot
 from tests.conftest import DEAD_RECEIVER_UID
 from tests.factories import (
     ReceiversViewerFactory,
@@ -91,13 +92,15 @@ def text_of(fragment: str) -> str:
 
 
 def receiver_rows(response: HttpResponse) -> list[tuple[str, str]]:
-    """(receiver path, the row's whole text) for every receiver row, in page order."""
+    """(receiver path, the row's whole text) for every receiver, in page order: a row of
+    identical receivers (shown once, with their number) counts as each of them."""
     content = response.content.decode()
     rows = []
     for row in re.findall(r'<tr class="sk-receiver[^"]*">(.*?)</tr>', content, re.DOTALL):
         path = re.search(r'<code class="sk-path">(.*?)</code>', row, re.DOTALL)
         assert path is not None, row
-        rows.append((text_of(path.group(1)), text_of(row)))
+        times = re.search(r'<span class="sk-times"[^>]*>&times;(\d+)</span>', row)
+        rows += [(text_of(path.group(1)), text_of(row))] * (int(times.group(1)) if times else 1)
     return rows
 
 
@@ -117,6 +120,24 @@ def group_titles(response: HttpResponse) -> list[str]:
         text_of(title)
         for title in re.findall(r'<tr class="sk-signal">(.*?)</tr>', content, re.DOTALL)
     ]
+
+
+def project_first(receivers: list[ReceiverInfo]) -> list[str]:
+    """The paths of ``receivers`` in the order the page lists them: the project's first."""
+    return [r.path for r in receivers if r.in_project] + [
+        r.path for r in receivers if not r.in_project
+    ]
+
+
+def project_receivers() -> list[str]:
+    """The paths the first view lists: the project's receivers, pending ones last."""
+    registry = snapshot()
+    return [r.path for r in [*registry.receivers, *registry.pending] if r.in_project]
+
+
+def filter_of(response: TemplateResponse, parameter: str) -> Filter:
+    [found] = [f for f in response.context_data["page"].filters if f.parameter == parameter]
+    return found
 
 
 def errors(response: HttpResponse) -> list[str]:
@@ -436,7 +457,7 @@ def test_a_search_longer_than_the_limit_is_reported_and_ignored(viewer: User) ->
         f"The search '{'x' * 58}… is {SEARCH_MAX_LENGTH + 1} characters long, longer than "
         f"the {SEARCH_MAX_LENGTH} allowed; it is ignored."
     ]
-    assert listed_paths(response) == [r.path for r in snapshot().receivers]
+    assert listed_paths(response) == project_receivers()
 
 
 def test_a_100_kb_search_makes_a_page_no_bigger_than_an_unfiltered_one(viewer: User) -> None:
@@ -469,11 +490,12 @@ def test_a_search_at_the_limit_is_applied_and_kept_in_the_filter_links(viewer: U
     term = "update_last_login"
     query = term + " " * (SEARCH_MAX_LENGTH - 2 * len(term)) + term
 
-    response = get_page(viewer, q=query)
+    response = get_page(viewer, q=query, scope="all")
 
     assert errors(response) == []
     assert listed_paths(response) == ["django.contrib.auth.models.update_last_login"]
-    assert f'<a href="?{urlencode({"q": query})}&amp;async=yes">Yes</a>' in (
+    link = f"?{urlencode({'async': 'no', 'q': query, 'scope': 'all'})}".replace("&", "&amp;")
+    assert f'<a href="{link}">No <span class="sk-facet">(1)</span></a>' in (
         response.content.decode()
     )
 
@@ -487,22 +509,26 @@ def test_the_search_box_lets_a_browser_type_no_more_than_the_limit(viewer: User)
 # --- what it shows ----------------------------------------------------------------------
 
 
-def test_every_signal_with_receivers_is_listed_with_its_receiver_count(
+def test_every_signal_with_receivers_of_the_project_is_listed_with_their_count(
     viewer: User,
 ) -> None:
-    expected = [
-        f"{info.path} ({len(info.receivers)} receiver{'s' if len(info.receivers) > 1 else ''})"
-        for info in snapshot().signals
-        if info.receivers
-    ]
+    expected = []
+    for info in snapshot().signals:
+        ours = sum(1 for receiver in info.receivers if receiver.in_project)
+        if ours:
+            expected.append(f"{info.path} ({count(ours, 'receiver')})")
 
     assert group_titles(get_page(viewer)) == expected
 
 
-def test_every_receiver_is_listed_under_its_signal(viewer: User) -> None:
-    expected = [receiver.path for receiver in snapshot().receivers]
+def test_every_receiver_of_the_project_is_listed_under_its_signal(viewer: User) -> None:
+    assert listed_paths(get_page(viewer)) == project_receivers()
 
-    assert listed_paths(get_page(viewer)) == expected
+
+def test_with_the_toggle_every_receiver_is_listed_the_projects_first(viewer: User) -> None:
+    expected = project_first(snapshot().receivers)
+
+    assert listed_paths(get_page(viewer, scope="all")) == expected
 
 
 def test_the_summary_counts_receivers_signals_pending_and_problems(
@@ -510,9 +536,11 @@ def test_the_summary_counts_receivers_signals_pending_and_problems(
 ) -> None:
     registry = snapshot()
     signals = sum(1 for info in registry.signals if info.receivers)
+    ours = sum(1 for receiver in registry.receivers if receiver.in_project)
     expected = (
         f"{count(len(registry.receivers), 'receiver')} on {count(signals, 'signal')}, "
-        f"0 pending, {count(len(registry.problems()), 'problem')}."
+        f"0 pending, {count(len(registry.problems()), 'problem')}; {ours} of them the "
+        f"project&#x27;s."
     )
 
     content = get_page(viewer).content.decode()
@@ -524,7 +552,7 @@ def test_a_receiver_row_shows_its_source_line_app_and_sender(viewer: User) -> No
     receiver = next(
         r
         for r in snapshot().receivers
-        if r.app and r.file and r.file.startswith(str(REPO_ROOT)) and r.sender_label != "any"
+        if r.in_project and r.app and r.sender_label != "any" and r.kind == "function"
     )
     source = f"{Path(receiver.file or '').relative_to(REPO_ROOT)}:{receiver.line}"
 
@@ -538,7 +566,7 @@ def test_the_source_of_an_installed_package_reads_as_its_import_path(
     viewer: User,
 ) -> None:
     row = row_of(
-        get_page(viewer, signal="django.core.signals.request_started"),
+        get_page(viewer, signal="django.core.signals.request_started", scope="all"),
         "django.db.reset_queries",
     )
 
@@ -548,13 +576,13 @@ def test_the_source_of_an_installed_package_reads_as_its_import_path(
 def test_the_full_source_path_is_in_the_title(viewer: User) -> None:
     import django.db
 
-    content = get_page(viewer, signal="django.core.signals.request_started").content
+    content = get_page(viewer, signal="django.core.signals.request_started", scope="all").content
     assert f'title="{django.db.__file__}:'.encode() in content
 
 
 def test_receivers_outside_any_app_show_a_dash(viewer: User) -> None:
     row = row_of(
-        get_page(viewer, signal="django.core.signals.request_started"),
+        get_page(viewer, signal="django.core.signals.request_started", scope="all"),
         "django.db.reset_queries",
     )
 
@@ -662,7 +690,7 @@ def test_a_receiver_without_kwargs_is_flagged(viewer: User, connect: Callable[..
 
 @pytest.mark.usefixtures("dead_receiver")
 def test_dead_receivers_are_listed_flagged_dead(viewer: User) -> None:
-    row = row_of(get_page(viewer), "<dead weak reference>")
+    row = row_of(get_page(viewer, scope="all"), "<dead weak reference>")
 
     assert row.endswith(f" uid={DEAD_RECEIVER_UID} dead")
 
@@ -700,14 +728,14 @@ def test_filtering_by_app_lists_only_that_apps_receivers(viewer: User) -> None:
     expected = [r.path for r in snapshot().receivers if r.app == "auth"]
 
     assert expected
-    assert listed_paths(get_page(viewer, app="auth")) == expected
+    assert listed_paths(get_page(viewer, app="auth", scope="all")) == expected
 
 
 def test_filtering_by_no_app_lists_receivers_outside_every_app(viewer: User) -> None:
-    expected = [r.path for r in snapshot().receivers if r.app is None]
+    expected = project_first([r for r in snapshot().receivers if r.app is None])
 
     assert expected
-    assert listed_paths(get_page(viewer, app="-")) == expected
+    assert listed_paths(get_page(viewer, app="-", scope="all")) == expected
 
 
 def test_filtering_by_signal_lists_only_that_signals_receivers(
@@ -813,7 +841,7 @@ def test_every_search_term_must_match(viewer: User, connect: Callable[..., None]
 
 
 def test_a_search_without_match_says_so(viewer: User) -> None:
-    response = get_page(viewer, q="no-such-receiver")
+    response = get_page(viewer, q="no-such-receiver", scope="all")
 
     assert listed_paths(response) == []
     assert "No receiver matches these filters." in text_of(response.content.decode())
@@ -829,31 +857,41 @@ def test_the_search_box_keeps_the_active_filters(viewer: User) -> None:
 def test_the_filtered_page_counts_what_it_shows(viewer: User) -> None:
     total = len(snapshot().receivers)
 
-    content = get_page(viewer, q="django.contrib.auth.models.update_last_login").content.decode()
+    content = get_page(
+        viewer, q="django.contrib.auth.models.update_last_login", scope="all"
+    ).content.decode()
 
     assert f"1 of {total} receivers" in text_of(content)
 
 
 def test_filter_choices_come_from_the_receivers(viewer: User) -> None:
-    response = get_page(viewer)
+    response = get_page(viewer, scope="all")
     apps = sorted({r.app for r in snapshot().receivers if r.app})
 
-    by_app = response.context_data["page"].filters[0]
+    by_app = filter_of(response, "app")
 
     assert by_app.title == "app"
     assert [choice.display for choice in by_app.choices] == ["All", *apps, "(no app)"]
 
 
-def test_a_filter_link_keeps_the_other_filters_and_the_search(viewer: User) -> None:
-    content = get_page(viewer, app="auth", q="update").content.decode()
+def test_the_first_views_filter_choices_come_from_the_projects_receivers(viewer: User) -> None:
+    apps = sorted({r.app for r in snapshot().receivers if r.app and r.in_project})
 
-    assert '<a href="?app=auth&amp;q=update&amp;async=yes">Yes</a>' in content
+    by_app = filter_of(get_page(viewer), "app")
+
+    assert [choice.display for choice in by_app.choices] == ["All", *apps]
+
+
+def test_a_filter_link_keeps_the_other_filters_and_the_search(viewer: User) -> None:
+    content = get_page(viewer, app="auth", q="update", scope="all").content.decode()
+
+    assert '<a href="?app=auth&amp;async=no&amp;q=update&amp;scope=all">No ' in content
 
 
 def test_the_selected_choice_is_marked(viewer: User) -> None:
-    content = get_page(viewer, app="auth").content.decode()
+    content = get_page(viewer, app="auth", scope="all").content.decode()
 
-    assert '<li class="selected"><a href="?app=auth">auth</a></li>' in content
+    assert '<li class="selected"><a href="?app=auth&amp;scope=all">auth <span' in content
 
 
 def test_clear_all_filters_keeps_the_search(viewer: User) -> None:
@@ -869,7 +907,7 @@ def test_an_unknown_filter_value_is_reported_and_ignored(viewer: User) -> None:
         f"Unknown app 'nosuchapp' in the 'app' filter; it is ignored. Choose one of: "
         f"{', '.join(sorted({r.app for r in snapshot().receivers if r.app}))}, - (no app)."
     ]
-    assert listed_paths(response) == [r.path for r in snapshot().receivers]
+    assert listed_paths(response) == project_receivers()
 
 
 def test_an_unknown_signal_is_reported_by_name(viewer: User) -> None:
@@ -893,7 +931,7 @@ def test_signals_sharing_a_name_are_listed_by_path_in_the_filter(
     connect(probe_receiver)
     twin.connect(probe_receiver)
     try:
-        by_signal = get_page(viewer).context_data["page"].filters[1]
+        by_signal = filter_of(get_page(viewer, scope="all"), "signal")
     finally:
         twin.disconnect(probe_receiver)
 
@@ -901,6 +939,566 @@ def test_signals_sharing_a_name_are_listed_by_path_in_the_filter(
     assert "tests.probe" in displays
     assert "tests.elsewhere.probe" in displays
     assert "request_started" in displays  # a name no other signal has
+
+
+# --- the project's receivers first, the others behind one toggle ------------------------
+
+
+def toggle(response: HttpResponse) -> tuple[str, str] | None:
+    """(href, text) of the one link that shows or folds the framework and library receivers."""
+    content = response.content.decode()
+    found = re.findall(r'<a class="sk-toggle" href="([^"]*)"[^>]*>(.*?)</a>', content, re.DOTALL)
+    assert len(found) <= 1, found
+    return (html.unescape(found[0][0]), text_of(found[0][1])) if found else None
+
+
+def libraries(registry: Any = None) -> int:
+    registry = registry or snapshot()
+    return sum(1 for r in [*registry.receivers, *registry.pending] if not r.in_project)
+
+
+def test_the_first_view_lists_none_of_the_framework_and_library_receivers(
+    viewer: User,
+) -> None:
+    registry = snapshot()
+    theirs = {r.path for r in registry.receivers if not r.in_project}
+    ours = {r.path for r in registry.receivers if r.in_project}
+
+    listed = set(listed_paths(get_page(viewer)))
+
+    assert theirs - ours
+    assert listed & (theirs - ours) == set()
+    assert listed == ours
+
+
+def test_the_framework_and_library_receivers_are_folded_behind_one_link_with_their_count(
+    viewer: User,
+) -> None:
+    assert toggle(get_page(viewer)) == (
+        "?scope=all",
+        f"Show {libraries()} framework and library receivers",
+    )
+
+
+def test_the_toggle_is_a_plain_link_so_it_works_without_javascript(viewer: User) -> None:
+    content = get_page(viewer).content.decode()
+
+    assert '<a class="sk-toggle" href="?scope=all" aria-expanded="false">' in content
+    assert "<script" not in content.split('<div id="content-main">', 1)[1]
+
+
+def test_unfolded_the_toggle_folds_them_again(viewer: User) -> None:
+    assert toggle(get_page(viewer, scope="all")) == (
+        "?",
+        f"Hide the {libraries()} framework and library receivers",
+    )
+
+
+def test_unfolded_the_page_heads_the_projects_receivers_and_then_the_others(
+    viewer: User,
+) -> None:
+    content = get_page(viewer, scope="all").content.decode()
+
+    sections = re.findall(r'<tr class="sk-section"><th[^>]*>(.*?)</th>', content)
+    assert [html.unescape(section) for section in sections] == [
+        "The project's receivers",
+        "Framework and library receivers",
+    ]
+
+
+def test_the_toggles_count_follows_the_filters_and_the_search(viewer: User) -> None:
+    response = get_page(viewer, q="update_last_login")
+
+    assert toggle(response) == (
+        "?q=update_last_login&scope=all",
+        "Show 1 framework or library receiver",
+    )
+
+
+def test_the_toggle_keeps_the_filters_and_the_search(viewer: User) -> None:
+    response = get_page(viewer, app="auth", q="update")
+
+    assert toggle(response) == (
+        "?app=auth&q=update&scope=all",
+        "Show 1 framework or library receiver",
+    )
+
+
+def test_when_only_framework_receivers_match_the_page_says_so_and_offers_them(
+    viewer: User,
+) -> None:
+    response = get_page(viewer, q="update_last_login")
+
+    assert listed_paths(response) == []
+    assert "No receiver of the project matches these filters." in text_of(response.content.decode())
+    assert toggle(response) is not None
+
+
+def test_no_toggle_is_offered_when_no_framework_receiver_matches(
+    viewer: User, connect: Callable[..., None]
+) -> None:
+    connect(probe_receiver)
+
+    assert toggle(get_page(viewer, signal="tests.probe")) is None
+
+
+def test_an_unknown_scope_is_reported_and_ignored(viewer: User) -> None:
+    response = get_page(viewer, scope="everything")
+
+    assert errors(response) == [
+        "Unknown scope 'everything' in the 'scope' filter; it is ignored. Choose one of: all."
+    ]
+    assert listed_paths(response) == project_receivers()
+
+
+def test_the_search_box_keeps_the_scope(viewer: User) -> None:
+    content = get_page(viewer, scope="all").content.decode()
+
+    assert '<input type="hidden" name="scope" value="all">' in content
+
+
+# --- filter counts and choices that narrow ------------------------------------------------
+
+
+def choices(response: TemplateResponse, parameter: str) -> dict[str, int | None]:
+    return {choice.display: choice.count for choice in filter_of(response, parameter).choices}
+
+
+def test_each_filter_choice_shows_how_many_receivers_it_would_list(
+    viewer: User, connect: Callable[..., None]
+) -> None:
+    connect(probe_receiver)
+    connect(async_probe_receiver)
+    connect(receiver_without_kwargs)
+
+    response = get_page(viewer, signal="tests.probe")
+
+    assert choices(response, "async") == {"All": None, "Yes": 1, "No": 2}
+    assert choices(response, "problems") == {"All": None, "Problems only": 1}
+    assert '<a href="?signal=tests.probe&amp;async=no">No <span class="sk-facet">(2)</span>' in (
+        response.content.decode()
+    )
+
+
+def test_a_choices_count_is_what_it_would_list_given_the_other_filters(
+    viewer: User, connect: Callable[..., None]
+) -> None:
+    connect(probe_receiver)
+    connect(async_probe_receiver)
+
+    response = get_page(viewer, signal="tests.probe", **{"async": "yes"})
+
+    # With async=yes the probe signal lists one receiver; with async=no it would list one.
+    assert choices(response, "async") == {"All": None, "Yes": 1, "No": 1}
+    assert choices(response, "signal")["probe"] == 1
+    assert listed_paths(response) == [f"{__name__}.async_probe_receiver"]
+
+
+def test_the_counts_follow_the_search(viewer: User, connect: Callable[..., None]) -> None:
+    connect(probe_receiver)
+    connect(async_probe_receiver)
+
+    response = get_page(viewer, q="async_probe")
+
+    assert choices(response, "async") == {"All": None, "Yes": 1}
+
+
+def test_a_choice_that_would_list_nothing_is_not_offered(viewer: User) -> None:
+    # The first view lists the project's receivers, and none of them is auth's.
+    auth = sum(1 for receiver in snapshot().receivers if receiver.app == "auth")
+
+    assert "auth" not in choices(get_page(viewer), "app")
+    assert choices(get_page(viewer, scope="all"), "app")["auth"] == auth
+
+
+def test_a_selected_choice_is_offered_even_when_it_lists_nothing(viewer: User) -> None:
+    response = get_page(viewer, app="auth")
+
+    assert choices(response, "app")["auth"] == 0
+    assert filter_of(response, "app").choices[1].selected
+
+
+def test_a_filter_that_offers_nothing_but_all_is_left_out(
+    viewer: User, connect: Callable[..., None]
+) -> None:
+    connect(probe_receiver)
+
+    response = get_page(viewer, signal="tests.probe")
+
+    assert [f.parameter for f in response.context_data["page"].filters] == [
+        "app",
+        "signal",
+        "sender",
+        "async",
+    ]
+
+
+# --- problem rows --------------------------------------------------------------------------
+
+
+def problem_notes(response: HttpResponse) -> list[str]:
+    """The text under each row with a problem: its check ids and messages."""
+    content = response.content.decode()
+    return [
+        text_of(note)
+        for note in re.findall(r'<tr class="sk-problem-detail">(.*?)</tr>', content, re.DOTALL)
+    ]
+
+
+def test_a_problem_row_shows_its_check_id_and_message(
+    viewer: User, connect: Callable[..., None]
+) -> None:
+    connect(receiver_without_kwargs)
+
+    response = get_page(viewer, signal="tests.probe")
+
+    assert problem_notes(response) == [
+        f"signalkit.W002 {__name__}.receiver_without_kwargs does not accept **kwargs; Django "
+        f"passes signal= and every argument of tests.probe as keywords. Add **kwargs to its "
+        f"signature."
+    ]
+
+
+def test_every_row_of_a_duplicate_shows_the_duplicate_check(
+    viewer: User, connect: Callable[..., None]
+) -> None:
+    connect(probe_receiver, dispatch_uid="first")
+    connect(probe_receiver, dispatch_uid="second")
+
+    notes = problem_notes(get_page(viewer, signal="tests.probe"))
+
+    assert len(notes) == 2
+    assert all(note.startswith(f"signalkit.W001 {PROBE_PATH} is connected to ") for note in notes)
+
+
+@pytest.mark.usefixtures("pending_cleanup")
+def test_a_receiver_waiting_for_a_missing_model_shows_djangos_check_id(
+    viewer: User, probe: Signal
+) -> None:
+    probe.connect(probe_receiver, sender="nosuchapp.Invoice")
+
+    notes = problem_notes(get_page(viewer, problems="yes"))
+
+    assert notes == [
+        f"signals.E001 {PROBE_PATH} waits for sender 'nosuchapp.invoice' of tests.probe, "
+        f"which is not an installed model."
+    ]
+
+
+def test_rows_without_a_problem_have_no_note(viewer: User, connect: Callable[..., None]) -> None:
+    connect(probe_receiver)
+
+    assert problem_notes(get_page(viewer, signal="tests.probe")) == []
+
+
+def test_every_problem_kind_of_the_registry_has_a_check_id() -> None:
+    from signalkit.checks import check_id
+
+    kinds = [
+        "duplicate",
+        "dead",
+        "no_kwargs",
+        "unresolved_sender",
+        "abstract_sender",
+        "swapped_sender",
+        "unreachable_task",
+    ]
+
+    assert {kind: check_id(kind) for kind in kinds} == {
+        "duplicate": "signalkit.W001",
+        "dead": "signalkit.W005",
+        "no_kwargs": "signalkit.W002",
+        "unresolved_sender": "signals.E001",
+        "abstract_sender": "signalkit.W003",
+        "swapped_sender": "signalkit.W004",
+        "unreachable_task": "signalkit.W008",
+    }
+
+
+# --- bound methods, identical rows, sender names ------------------------------------------
+
+
+class Notifier:
+    def handle(self, sender: object, **kwargs: Any) -> None:
+        pass
+
+    @classmethod
+    def on_class(cls, sender: object, **kwargs: Any) -> None:
+        pass
+
+
+class SmsNotifier(Notifier):
+    pass
+
+
+HANDLE_PATH = f"{__name__}.Notifier.handle"
+
+
+def test_a_bound_method_row_names_the_class_of_its_object(
+    viewer: User, connect: Callable[..., None]
+) -> None:
+    connect(SmsNotifier().handle, weak=False)
+
+    row = row_of(get_page(viewer, signal="tests.probe"), HANDLE_PATH)
+
+    assert "method, self: SmsNotifier" in row
+
+
+def test_a_class_method_row_names_its_class(viewer: User, connect: Callable[..., None]) -> None:
+    connect(SmsNotifier.on_class, weak=False)
+
+    row = row_of(get_page(viewer, signal="tests.probe"), f"{__name__}.Notifier.on_class")
+
+    assert "method, cls: SmsNotifier" in row
+
+
+def test_identical_rows_are_shown_once_with_their_number(
+    viewer: User, connect: Callable[..., None]
+) -> None:
+    for _ in range(3):
+        connect(Notifier().handle, weak=False)
+
+    response = get_page(viewer, signal="tests.probe")
+    content = response.content.decode()
+
+    assert content.count('<tr class="sk-receiver') == 1
+    assert '<span class="sk-times" title="3 identical receivers">&times;3</span>' in content
+    assert group_titles(response) == ["tests.probe (3 receivers)"]
+
+
+def test_rows_that_differ_are_not_folded(viewer: User, connect: Callable[..., None]) -> None:
+    connect(Notifier().handle, weak=False)
+    connect(SmsNotifier().handle, weak=False)
+
+    content = get_page(viewer, signal="tests.probe").content.decode()
+
+    assert content.count('<tr class="sk-receiver') == 2
+    assert '<span class="sk-times" title=' not in content
+
+
+def test_an_app_config_sender_is_offered_by_its_app_label(viewer: User) -> None:
+    senders = choices(get_page(viewer, scope="all"), "sender")
+
+    assert "contenttypes app config" in senders
+    assert [label for label in senders if label.startswith("<")] == []
+
+
+# --- pages ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def per_page_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admin_page, "PER_PAGE", 3)
+
+
+def test_a_page_lists_at_most_per_page_receivers(
+    viewer: User, connect: Callable[..., None], per_page_3: None
+) -> None:
+    for number in range(7):
+        connect(functools.partial(numbered_receiver, number), weak=False)
+
+    first = get_page(viewer, signal="tests.probe")
+    last = get_page(viewer, signal="tests.probe", p="3")
+
+    assert len(listed_paths(first)) == 3
+    assert len(listed_paths(last)) == 1
+    assert "receivers 7\N{EN DASH}7 of 7" in text_of(last.content.decode())
+
+
+def test_a_signal_split_over_pages_keeps_its_total_and_says_it_continues(
+    viewer: User, connect: Callable[..., None], per_page_3: None
+) -> None:
+    for number in range(5):
+        connect(functools.partial(numbered_receiver, number), weak=False)
+
+    assert group_titles(get_page(viewer, signal="tests.probe")) == ["tests.probe (5 receivers)"]
+    assert group_titles(get_page(viewer, signal="tests.probe", p="2")) == [
+        "tests.probe (5 receivers, continued)"
+    ]
+
+
+def test_the_page_links_keep_the_filters_the_search_and_the_scope(
+    viewer: User, connect: Callable[..., None], per_page_3: None
+) -> None:
+    for number in range(5):
+        connect(functools.partial(numbered_receiver, number), weak=False)
+
+    content = get_page(viewer, signal="tests.probe", q="numbered", scope="all").content.decode()
+
+    assert '<a href="?signal=tests.probe&amp;q=numbered&amp;scope=all&amp;p=2">2</a>' in content
+    assert '<span class="this-page">1</span>' in content
+
+
+def test_a_filter_link_goes_back_to_the_first_page(
+    viewer: User, connect: Callable[..., None], per_page_3: None
+) -> None:
+    for number in range(5):
+        connect(functools.partial(numbered_receiver, number), weak=False)
+
+    content = get_page(viewer, signal="tests.probe", p="2").content.decode()
+
+    assert '<a href="?signal=tests.probe&amp;async=no">No ' in content
+
+
+def test_a_page_past_the_last_is_reported_and_the_last_one_shown(
+    viewer: User, connect: Callable[..., None], per_page_3: None
+) -> None:
+    for number in range(4):
+        connect(functools.partial(numbered_receiver, number), weak=False)
+
+    response = get_page(viewer, signal="tests.probe", p="9")
+
+    assert errors(response) == ["There is no page 9: the list has 2 pages; this is the last one."]
+    assert len(listed_paths(response)) == 1
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "1.5", "\u0661"])
+def test_a_page_that_is_not_a_positive_whole_number_is_reported(viewer: User, value: str) -> None:
+    response = get_page(viewer, p=value)
+
+    assert errors(response) == [
+        f"Unknown page {value!r}; it is ignored. Pages are numbered from 1."
+    ]
+
+
+def test_only_the_receivers_of_the_page_shown_become_rows(
+    viewer: User,
+    connect: Callable[..., None],
+    per_page_3: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for number in range(50):
+        connect(functools.partial(numbered_receiver, number), weak=False)
+    built: list[str] = []
+    make_row = admin_page._RowMaker.__call__
+
+    def counting(self: Any, receiver: ReceiverInfo) -> Any:
+        built.append(receiver.path)
+        return make_row(self, receiver)
+
+    monkeypatch.setattr(admin_page._RowMaker, "__call__", counting)
+
+    response = get_page(viewer, signal="tests.probe", scope="all")
+
+    assert len(built) == 3
+    assert group_titles(response) == ["tests.probe (50 receivers)"]
+
+
+# --- links to an editor ---------------------------------------------------------------
+
+
+VSCODE = "vscode://file/{path}:{line}"
+
+
+def source_links(response: HttpResponse) -> list[str]:
+    content = response.content.decode()
+    return [
+        html.unescape(href) for href in re.findall(r'<a class="sk-source" href="([^"]*)"', content)
+    ]
+
+
+def test_without_an_editor_url_the_source_is_not_a_link(
+    viewer: User, connect: Callable[..., None]
+) -> None:
+    connect(probe_receiver)
+
+    assert source_links(get_page(viewer, signal="tests.probe")) == []
+
+
+def test_signalkit_editor_url_makes_the_source_a_link_to_its_absolute_path_and_line(
+    viewer: User, connect: Callable[..., None], settings: Any
+) -> None:
+    settings.SIGNALKIT_EDITOR_URL = VSCODE
+    connect(probe_receiver)
+    line = probe_receiver.__code__.co_firstlineno
+
+    assert source_links(get_page(viewer, signal="tests.probe")) == [
+        f"vscode://file/{Path(__file__).resolve()}:{line}"
+    ]
+
+
+def test_the_editor_link_is_escaped_in_the_page(
+    viewer: User, connect: Callable[..., None], settings: Any
+) -> None:
+    settings.SIGNALKIT_EDITOR_URL = "pycharm://open?file={path}&line={line}"
+    connect(probe_receiver)
+
+    content = get_page(viewer, signal="tests.probe").content.decode()
+
+    assert f'href="pycharm://open?file={Path(__file__).resolve()}&amp;line=' in content
+
+
+def test_a_receiver_without_python_source_gets_no_editor_link(
+    viewer: User, settings: Any, dead_receiver: None
+) -> None:
+    settings.SIGNALKIT_EDITOR_URL = VSCODE
+
+    row = re.search(
+        r'<tr class="sk-receiver[^"]*">((?:(?!</tr>).)*&lt;dead weak reference&gt;.*?)</tr>',
+        get_page(viewer, scope="all", signal="user_login_failed").content.decode(),
+        re.DOTALL,
+    )
+
+    assert row is not None
+    assert 'class="sk-source"' in row.group(1)
+    assert "href=" not in row.group(1)
+
+
+def test_the_path_in_an_editor_link_is_url_escaped() -> None:
+    link = admin_page.editor_link(VSCODE, "/srv/my shop/#1/ünï?.py", 7)
+
+    assert link == "vscode://file//srv/my%20shop/%231/%C3%BCn%C3%AF%3F.py:7"
+
+
+def test_a_relative_or_pseudo_file_gets_no_editor_link() -> None:
+    assert admin_page.editor_link(VSCODE, "<frozen importlib._bootstrap>", 1) == ""
+    assert admin_page.editor_link(VSCODE, "shop/signals.py", 1) == ""
+
+
+def test_signalkit_editor_url_defaults_to_none() -> None:
+    assert conf.EDITOR_URL is None
+
+
+def test_an_empty_signalkit_editor_url_means_no_links(settings: Any) -> None:
+    settings.SIGNALKIT_EDITOR_URL = ""
+
+    assert conf.EDITOR_URL is None
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("javascript:alert({path})", r"uses the javascript: scheme, which runs code"),
+        ("JavaScript:alert({path})", r"uses the JavaScript: scheme, which runs code"),
+        ("data:text/html,{path}", r"uses the data: scheme, which runs code"),
+        ("vbscript:{path}", r"uses the vbscript: scheme"),
+        (" javascript:{path}", r"does not start with a URL scheme"),
+        ("java\tscript:{path}", r"does not start with a URL scheme"),
+        ("{path}:{line}", r"does not start with a URL scheme"),
+        ("vscode://file/{file}:{line}", r"contains \{file\}; the only placeholders are"),
+        ("vscode://file/{path!r}", r"contains \{path!r\}"),
+        ("vscode://file/{path:>80}", r"contains \{path:>80\}"),
+        ("vscode://file/{path", r"is not a valid template"),
+        ("vscode://file/:{line}", r"has no \{path\} placeholder"),
+        (42, r"must be a URL template string"),
+    ],
+)
+def test_a_bad_signalkit_editor_url_is_refused_naming_the_setting(
+    settings: Any, value: object, message: str
+) -> None:
+    settings.SIGNALKIT_EDITOR_URL = value
+
+    with pytest.raises(ImproperlyConfigured, match=rf"^SIGNALKIT_EDITOR_URL .*{message}"):
+        conf.EDITOR_URL  # noqa: B018
+
+
+def test_viewing_the_page_with_a_bad_editor_url_raises_naming_the_setting(
+    viewer: User, settings: Any
+) -> None:
+    settings.SIGNALKIT_EDITOR_URL = "javascript:alert({path})"
+
+    with pytest.raises(ImproperlyConfigured, match="SIGNALKIT_EDITOR_URL"):
+        get_page(viewer)
 
 
 # --- the admin site ----------------------------------------------------------------

@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from django.db.models.signals import post_save
 
 from signalkit.registry import snapshot
+from tests.catalog_app.models import Book
 from tests.factories import ReceiversViewerFactory
 
 if TYPE_CHECKING:
@@ -95,7 +97,14 @@ def logged_in_page(
 
 
 def listed_paths(page: Page) -> list[str]:
-    return [text.strip() for text in page.locator("tr.sk-receiver code.sk-path").all_inner_texts()]
+    """The receivers listed, in order; a row of identical receivers counts as each of them."""
+    rows = page.locator("tr.sk-receiver").evaluate_all(
+        """rows => rows.map(row => [
+            row.querySelector("code.sk-path").innerText,
+            row.querySelector(".sk-times")?.innerText ?? "",
+        ])"""
+    )
+    return [path.strip() for path, times in rows for _ in range(int(times.lstrip("\u00d7") or 1))]
 
 
 def luminance(css_colour: str) -> float:
@@ -113,7 +122,45 @@ def computed(page: Page, selector: str, prop: str) -> str:
 
 
 @pytest.mark.usefixtures("viewer")
-def test_a_viewer_finds_the_page_filters_by_app_and_searches_a_receiver(
+def test_the_first_view_lists_the_projects_receivers_and_one_link_unfolds_the_others(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    folded_screenshot = tmp_path / "admin-receivers-folded.png"
+
+    with logged_in_page(live_server) as page:
+        page.get_by_role("link", name="Signal receivers", exact=True).click()
+        page.wait_for_url("**/admin/signalkit/receiver/")
+        heading = page.locator("#content h1").inner_text()
+        folded = listed_paths(page)
+        toggle = page.locator("a.sk-toggle")
+        toggle_text = toggle.inner_text()
+        page.screenshot(path=str(folded_screenshot), full_page=True)
+
+        toggle.click()
+        page.wait_for_url("**/admin/signalkit/receiver/?scope=all")
+        unfolded = listed_paths(page)
+        sections = page.locator("tr.sk-section th").all_inner_texts()
+        page.screenshot(path=str(tmp_path / "admin-receivers-unfolded.png"), full_page=True)
+
+        page.locator("a.sk-toggle").click()
+        page.wait_for_url("**/admin/signalkit/receiver/?")
+        folded_again = listed_paths(page)
+
+    # Read after the server's first requests, which make objects that connect receivers.
+    registry = snapshot()
+    ours = [r.path for r in registry.receivers if r.in_project]
+    theirs = [r.path for r in registry.receivers if not r.in_project]
+    assert heading == "Signal receivers"
+    assert folded == ours
+    assert toggle_text == f"Show {len(theirs)} framework and library receivers"
+    assert unfolded == ours + theirs
+    assert sections == ["The project's receivers", "Framework and library receivers"]
+    assert folded_again == ours
+    assert folded_screenshot.stat().st_size > 10_000
+
+
+@pytest.mark.usefixtures("viewer")
+def test_a_viewer_unfolds_filters_by_app_with_its_count_and_searches_a_receiver(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
     # Django's own receivers: the test apps' may change, these stay.
@@ -121,32 +168,62 @@ def test_a_viewer_finds_the_page_filters_by_app_and_searches_a_receiver(
     screenshot = tmp_path / "admin-receivers.png"
 
     with logged_in_page(live_server) as page:
-        page.get_by_role("link", name="Signal receivers", exact=True).click()
-        page.wait_for_url("**/admin/signalkit/receiver/")
-        heading = page.locator("#content h1").inner_text()
-        everything = len(listed_paths(page))
+        page.goto(f"{live_server.url}/admin/signalkit/receiver/")
+        apps_offered_folded = page.locator(
+            "#changelist-filter details[data-filter-title=app] li"
+        ).all_inner_texts()
+        page.locator("a.sk-toggle").click()
+        page.wait_for_url("**/admin/signalkit/receiver/?scope=all")
 
         page.locator("#changelist-filter details[data-filter-title=app]").get_by_role(
-            "link", name="auth", exact=True
+            "link", name=f"auth ({len(auth)})", exact=True
         ).click()
-        page.wait_for_url("**/admin/signalkit/receiver/?app=auth")
+        page.wait_for_url("**/admin/signalkit/receiver/?app=auth&scope=all")
         by_app = listed_paths(page)
         apps_shown = set(page.locator("tr.sk-receiver td.sk-col-app").all_inner_texts())
 
         page.fill("#searchbar", "update_LAST")
         page.press("#searchbar", "Enter")
-        page.wait_for_url("**/admin/signalkit/receiver/?q=update_LAST&app=auth")
+        page.wait_for_url("**/admin/signalkit/receiver/?q=update_LAST&app=auth&scope=all")
         found = listed_paths(page)
         count = page.locator("#changelist-search .quiet").inner_text()
         page.screenshot(path=str(screenshot), full_page=True)
 
-    assert heading == "Signal receivers"
-    assert everything == len(snapshot().receivers)
+    assert not any(choice.startswith("auth") for choice in apps_offered_folded)
     assert by_app == auth
     assert apps_shown == {"auth"}
     assert found == ["django.contrib.auth.models.update_last_login"]
     assert count.startswith("1 of ")
     assert screenshot.stat().st_size > 10_000
+
+
+def receiver_without_kwargs(sender: object) -> None:
+    """Connected by a test: Django's send() would raise TypeError in it."""
+
+
+@pytest.mark.usefixtures("viewer")
+def test_a_problem_row_reads_as_an_error_with_its_check_id(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    post_save.connect(receiver_without_kwargs, sender=Book, dispatch_uid="browser-no-kwargs")
+    try:
+        with logged_in_page(live_server) as page:
+            page.goto(f"{live_server.url}/admin/signalkit/receiver/?problems=yes")
+            note = page.locator("tr.sk-problem-detail").first
+            check_id = note.locator(".sk-check-id").inner_text()
+            text = note.inner_text()
+            colour = computed(page, "tr.sk-problem-detail td", "color")
+            body = computed(page, "body", "color")
+            note.screenshot(path=str(tmp_path / "admin-problem-row.png"))
+    finally:
+        post_save.disconnect(sender=Book, dispatch_uid="browser-no-kwargs")
+
+    red, green, blue = (int(v) for v in re.findall(r"\d+", colour)[:3])
+    assert check_id == "signalkit.W002"
+    assert "receiver_without_kwargs does not accept **kwargs" in text
+    assert red > green + 60, colour  # the admin's error colour
+    assert red > blue + 60, colour
+    assert colour != body
 
 
 @pytest.mark.usefixtures("viewer")

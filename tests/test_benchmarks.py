@@ -307,28 +307,44 @@ def test_receivers_are_found_in_text_and_json_alike() -> None:
 
 # --- admin: render time of the signal receivers page -----------------------------
 
-ADMIN_LINE = re.compile(
-    r"^admin: ratio \d+\.\d{3} \(goal <= 50, not judged: --quick figures are not "
-    r"meaningful\) - 50 receivers [\d.]+ [mu]?s vs 10 receivers [\d.]+ [mu]?s, min of 2 runs "
-    r"each$",
-    re.MULTILINE,
-)
+ADMIN_LINES = [
+    re.compile(
+        r"^admin: ratio \d+\.\d{3} \(goal <= 50, not judged: --quick figures are not "
+        r"meaningful\) - 50 receivers [\d.]+ [mu]?s vs 10 receivers [\d.]+ [mu]?s, min of 2 runs "
+        r"each$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        r"^admin\.first_view_time: ratio \d+\.\d{3} \(goal <= 1, not judged: --quick figures "
+        r"are not meaningful\) - first view at 50 receivers [\d.]+ [mu]?s vs goal 60\.0 ms, min "
+        r"of 2 runs each$",
+        re.MULTILINE,
+    ),
+    re.compile(
+        r"^admin\.first_view_bytes: ratio \d+\.\d{3} \(goal <= 1, not judged: --quick figures "
+        r"are not meaningful\) - first view at 50 receivers [\d,]+ bytes vs goal 400,000 bytes, "
+        r"largest of 2 runs each$",
+        re.MULTILINE,
+    ),
+]
 
 
-def test_admin_quick_run_times_each_size_after_checking_the_page_lists_everything() -> None:
+def test_admin_quick_run_times_each_size_after_checking_the_page_counts_everything() -> None:
     result = admin_page.run(quick=True)
 
-    details = "\n".join(result.details)
+    details = "\n".join(result.lines())
     assert result.name == "admin"
     assert result.quick
     assert result.subject > 0
     for size in (0, 10, 20, 50):
-        assert re.search(rf"^{size} receivers: [\d.]+ [mu]?s \([\d,]+ rows, ", details, re.M)
+        assert re.search(rf"^  {size} receivers: [\d.]+ [mu]?s \([\d,]+ rows of ", details, re.M)
     assert "ratio 50 / 20: " in details
-    assert ADMIN_LINE.search(result.line()), result.line()
+    assert "the inspector alone: registry.snapshot() " in details
+    for line in ADMIN_LINES:
+        assert line.search(result.line()), result.line()
 
 
-def test_python_m_benchmarks_quick_admin_prints_the_ratio_line() -> None:
+def test_python_m_benchmarks_quick_admin_prints_the_three_lines() -> None:
     completed = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "admin"],
         cwd=REPO,
@@ -339,25 +355,69 @@ def test_python_m_benchmarks_quick_admin_prints_the_ratio_line() -> None:
     )
 
     assert completed.returncode == 0, completed.stderr
-    assert ADMIN_LINE.search(completed.stdout), completed.stdout
+    for line in ADMIN_LINES:
+        assert line.search(completed.stdout), completed.stdout
 
 
-def test_the_admin_check_fails_when_the_page_leaves_receivers_out() -> None:
-    measurement = admin_page.Measurement(
-        receivers=10, listed=43, rows=42, page_bytes=1, cpu=[], wall=[]
-    )
+def admin_measurement(**changes: Any) -> admin_page.Measurement:
+    """What a child reports for 10 generated receivers when the page counted everything."""
+    values: dict[str, Any] = {
+        "receivers": 10,
+        "listed": 43,
+        "in_project": 10,
+        "counted": 43,
+        "shown": 10,
+        "rows": 10,
+        "per_page": 100,
+        "page_bytes": 1,
+        "cpu": [],
+        "wall": [],
+        "last_page_cpu": [],
+        "last_page_bytes": 1,
+        "snapshot_cpu": [],
+        "problems_cpu": [],
+    }
+    return admin_page.Measurement(**{**values, **changes})
 
-    with pytest.raises(BenchmarkError, match="the page has 42 receiver rows for the 43 "):
+
+def test_the_admin_check_passes_a_page_that_counted_everything() -> None:
+    admin_page.check_complete(admin_measurement(), 10)  # raises on a problem
+
+
+def test_the_admin_check_fails_when_the_page_shows_fewer_rows_than_a_page() -> None:
+    with pytest.raises(BenchmarkError, match="the page has 9 receiver rows where one page of 10 "):
+        admin_page.check_complete(admin_measurement(rows=9), 10)
+
+
+def test_the_admin_check_fails_when_the_page_lists_more_rows_than_a_page() -> None:
+    measurement = admin_measurement(in_project=500, shown=500, rows=500)
+
+    with pytest.raises(BenchmarkError, match="the page has 500 receiver rows where one page "):
         admin_page.check_complete(measurement, 10)
+
+
+def test_the_admin_check_fails_when_the_summary_leaves_receivers_out() -> None:
+    with pytest.raises(BenchmarkError, match="the page's summary counts 42 of the 43 "):
+        admin_page.check_complete(admin_measurement(counted=42), 10)
+
+
+def test_the_admin_check_fails_when_the_list_leaves_project_receivers_out() -> None:
+    with pytest.raises(BenchmarkError, match="the page lists 9 of the project's 10 receivers"):
+        admin_page.check_complete(admin_measurement(shown=9, rows=9), 10)
 
 
 def test_the_admin_check_fails_when_the_snapshot_misses_generated_receivers() -> None:
-    measurement = admin_page.Measurement(
-        receivers=9, listed=42, rows=42, page_bytes=1, cpu=[], wall=[]
-    )
-
     with pytest.raises(BenchmarkError, match="the snapshot lists 9 of the 10 generated"):
-        admin_page.check_complete(measurement, 10)
+        admin_page.check_complete(admin_measurement(receivers=9), 10)
+
+
+def test_a_result_in_bytes_prints_its_figures_in_bytes() -> None:
+    result = Result("size", subject=96_577, baseline=400_000, goal=1.0, runs=3, unit="bytes")
+
+    assert result.line() == (
+        "size: ratio 0.241 (goal <= 1, met) - signalkit 96,577 bytes vs by hand 400,000 bytes, "
+        "median of 3 runs each"
+    )
 
 
 # --- muting: unmuted send, muted send, enter and exit ---------------------------------------

@@ -4,8 +4,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.dispatch import Signal
 
-from signalkit.presentation import readable_path, safe_repr
+from signalkit import registry
+from signalkit.presentation import bound_to, readable_path, safe_repr
 
 
 def test_a_package_in_a_virtualenv_inside_the_project_reads_as_its_import_path(
@@ -65,3 +67,40 @@ def test_safe_repr_of_a_repr_that_is_not_a_string_reads_unprintable() -> None:
 
 def test_safe_repr_cuts_a_long_repr_at_the_limit() -> None:
     assert safe_repr("x" * 500, limit=10) == "'xxxxxxxx…"
+
+
+class Storage:
+    def clear(self, sender: object, **kwargs: object) -> None:
+        pass
+
+    @classmethod
+    def reset(cls, sender: object, **kwargs: object) -> None:
+        pass
+
+
+class FileStorage(Storage):
+    pass
+
+
+def test_bound_to_names_the_class_of_a_bound_methods_object(probe: Signal) -> None:
+    probe.connect(FileStorage().clear, weak=False)
+
+    [receiver] = registry.snapshot().filter(signal="tests.probe").receivers
+
+    assert bound_to(receiver) == "self: FileStorage"
+
+
+def test_bound_to_names_the_class_of_a_class_method(probe: Signal) -> None:
+    probe.connect(FileStorage.reset, weak=False)
+
+    [receiver] = registry.snapshot().filter(signal="tests.probe").receivers
+
+    assert bound_to(receiver) == "cls: FileStorage"
+
+
+def test_bound_to_is_none_for_a_function(probe: Signal) -> None:
+    probe.connect(readable_path, weak=False)
+
+    [receiver] = registry.snapshot().filter(signal="tests.probe").receivers
+
+    assert bound_to(receiver) is None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.apps import apps
+from django.apps import AppConfig, apps
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models.signals import post_migrate, pre_migrate
@@ -609,6 +609,10 @@ def test_an_async_receiver_is_flagged_async(probe: Signal) -> None:
         ((NOTIFIER.on_save,), True),
         ((STRICT,), False),
         ((functools.partial(no_kwargs_receiver),), False),
+        ((functools.partial(plain_receiver, extra=1),), True),
+        ((functools.partial(functools.partial(no_kwargs_receiver)),), False),
+        ((functools.partial(NOTIFIER.on_save),), True),
+        ((functools.partial(STRICT),), False),
         ((print,), False),  # print(signal=..., sender=...) would raise TypeError
     ],
     ids=[
@@ -619,6 +623,10 @@ def test_an_async_receiver_is_flagged_async(probe: Signal) -> None:
         "method-kwargs",
         "instance",
         "partial",
+        "partial-kwargs",
+        "nested-partial",
+        "partial-of-method",
+        "partial-of-instance",
         "builtin",
     ],
 )
@@ -686,6 +694,27 @@ def test_an_app_config_sender_of_the_migrate_signals_is_found() -> None:
     senders = [r.sender for r in receivers_of(pre_migrate) + receivers_of(post_migrate)]
 
     assert apps.get_app_config("contenttypes") in senders
+
+
+def test_an_app_config_sender_is_labelled_by_its_app_label_not_its_repr() -> None:
+    config = apps.get_app_config("contenttypes")
+
+    [receiver] = [r for r in receivers_of(pre_migrate) if r.sender is config]
+
+    assert receiver.sender_label == "contenttypes app config"
+
+
+def test_the_sender_of_one_send_reads_an_app_config_by_its_app_label() -> None:
+    assert registry.send_sender_label(apps.get_app_config("auth")) == "auth app config"
+
+
+def test_an_app_config_without_a_label_is_labelled_without_raising() -> None:
+    class Unfinished(AppConfig):
+        pass
+
+    config = AppConfig.__new__(Unfinished)  # __init__ never ran: no label, repr() raises
+
+    assert registry.send_sender_label(config).startswith("<unprintable ")
 
 
 # --- receivers, senders and uids built to crash the inspector ------------------------------
