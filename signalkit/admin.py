@@ -368,6 +368,7 @@ class ReceiversPage:
     """
 
     groups: list[Group]
+    listed: list[ReceiverInfo]  # every receiver the filters, search and scope select, all pages
     filters: list[Filter]
     errors: list[str]
     query: str
@@ -439,6 +440,7 @@ class ReceiversPage:
         project_total = sum(1 for key in keys if key[SCOPE_KEY] == PROJECT)
         return cls(
             groups=groups,
+            listed=[receivers[i] for i in listed],
             filters=[
                 offered
                 for spec in specs

@@ -5,7 +5,8 @@ receiver graph, drawn as inline SVG (:mod:`signalkit.graph_svg`).
 page (URL name ``admin:signalkit_receiver_graph``), with the same permission and methods.
 The page's query string is the receivers page's: :meth:`GraphPage.build` hands it to
 :meth:`signalkit.admin.ReceiversPage.build`, which reads the filters and the search, and
-draws the receivers that page would list. Node links lead to the receivers page, filtered
+draws the receivers that page would list, on all its pages (the project's only, until
+``scope=all`` unfolds the others). Node links lead to the receivers page, filtered
 by that sender, signal or receiver.
 """
 
@@ -58,7 +59,7 @@ class GraphPage:
         from signalkit.admin import ReceiversPage
 
         page = ReceiversPage.build(registry, params)
-        shown = {id(row.receiver) for group in page.groups for row in group.rows}
+        shown = {id(receiver) for receiver in page.listed}
         drawn = graph.build(registry.select(lambda receiver: id(receiver) in shown))
 
         def href(node: graph.Node) -> str:

@@ -174,19 +174,27 @@ def test_the_graph_is_an_admin_page_with_breadcrumbs_and_its_stylesheet(viewer: 
 # --- what it draws ----------------------------------------------------------------------
 
 
-def test_every_node_of_the_graph_is_drawn(viewer: User) -> None:
+def test_every_node_of_the_graph_is_drawn_when_every_receiver_is_shown(viewer: User) -> None:
     expected = [node.id for node in graph.build(snapshot()).nodes]
 
-    assert list(drawn_nodes(get_graph(viewer))) == expected
+    assert list(drawn_nodes(get_graph(viewer, scope="all"))) == expected
 
 
-def test_every_edge_of_the_graph_is_drawn(viewer: User) -> None:
+def test_every_edge_of_the_graph_is_drawn_when_every_receiver_is_shown(viewer: User) -> None:
     drawn = graph.build(snapshot())
 
-    content = get_graph(viewer).content.decode()
+    content = get_graph(viewer, scope="all").content.decode()
 
     edges = re.findall(r'data-source="(\w+)" data-target="(\w+)"', content)
     assert edges == [(edge.source, edge.target) for edge in drawn.edges]
+
+
+def test_the_first_view_draws_the_projects_receivers_as_the_receivers_page_lists_them(
+    viewer: User,
+) -> None:
+    expected = graph.build(snapshot().select(lambda receiver: receiver.in_project))
+
+    assert set(drawn_receivers(get_graph(viewer))) == {node.label for node in expected.receivers}
 
 
 def test_the_filters_of_the_receivers_page_apply(viewer: User) -> None:
