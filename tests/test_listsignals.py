@@ -272,6 +272,17 @@ def test_app_keeps_only_the_receivers_defined_in_that_app() -> None:
     assert all(path.startswith("tests.catalog_app.") for path in listed)
 
 
+def test_app_lists_the_receivers_a_mixin_connected_for_that_apps_model() -> None:
+    stdout, _, _ = run_listsignals("--app", "shop", "--sender", "shop.Order")
+
+    assert listed_paths(stdout) == [
+        "signalkit.mixins.stock.move_stock_before_save",
+        "signalkit.mixins.stock.note_restock_before_delete",
+        "signalkit.mixins.stock.restock_after_delete",
+    ]
+    assert "      app shop, sender shop.Order, signalkit/mixins/stock.py:" in stdout
+
+
 def test_app_repeated_keeps_the_receivers_of_either_app() -> None:
     stdout, _, _ = run_listsignals("--app", "registry_app", "--app", "catalog_app")
 
