@@ -17,9 +17,12 @@ never counted.
 from __future__ import annotations
 
 import dis
+import functools
 import inspect
 import logging
+import sys
 import types
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -32,6 +35,9 @@ RAW = "raw"
 _ONE_KEY_METHODS = frozenset({"get", "pop", "setdefault", "__getitem__", "__contains__"})
 # Instructions that only pad the bytecode between two that mean something.
 _PADDING = frozenset({"CACHE", "EXTENDED_ARG", "NOP", "PRECALL", "PUSH_NULL"})
+# LOAD_ATTR's argument is the name's index shifted left by one from Python 3.12 (the low bit
+# says whether a method is loaded), the index itself before (LOAD_METHOD loaded methods).
+_ATTR_SHIFT = 1 if sys.version_info >= (3, 12) else 0
 # Calls that hand a function's whole namespace on: its **kwargs escape through them.
 _NAMESPACE_READERS = frozenset({"locals", "vars", "currentframe", "_getframe"})
 
@@ -95,6 +101,7 @@ def _const_names_raw(const: object) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)
 def _passes_kwargs_on(code: types.CodeType) -> bool:
     """Whether the function's ``**kwargs`` dict is used other than to read one named key
     (``kwargs.get("key")``, ``kwargs["key"]``, ``"key" in kwargs``)."""
@@ -104,40 +111,53 @@ def _passes_kwargs_on(code: types.CodeType) -> bool:
         return True
     position = code.co_argcount + code.co_kwonlyargcount
     position += bool(code.co_flags & inspect.CO_VARARGS)
-    kwargs = code.co_varnames[position]
-    if kwargs in code.co_cellvars:  # a nested function uses it
+    if code.co_varnames[position] in code.co_cellvars:  # a nested function uses it
         return True
-    instructions = [i for i in dis.get_instructions(code) if i.opname not in _PADDING]
-    for index, instruction in enumerate(instructions):
-        if "LOAD" not in instruction.opname:
+    instructions = list(_instructions(code))
+    for index, (name, arg) in enumerate(instructions):
+        if not name.startswith("LOAD_FAST"):
             continue
-        loaded = instruction.argval
-        if type(loaded) is tuple:  # LOAD_FAST_LOAD_FAST (3.13): only the last one is used next
-            if kwargs in loaded[:-1]:
-                return True
-            loaded = loaded[-1]
-        if loaded == kwargs and not _reads_one_key(instructions[index + 1 : index + 3]):
+        if name.count("LOAD_FAST") == 2:  # LOAD_FAST_LOAD_FAST (3.13): two locals at once
+            if arg >> 4 == position:
+                return True  # the first of two: not what the next instruction uses
+            arg &= 15
+        if arg == position and not _reads_one_key(code, instructions[index + 1 : index + 3]):
             return True
     return False
 
 
-def _reads_one_key(following: list[dis.Instruction]) -> bool:
+def _instructions(code: types.CodeType) -> Iterator[tuple[str, int]]:
+    """(opname, argument) of each instruction, padding left out. ``dis.get_instructions``
+    would do, at 20 to 50 times the cost (it works out line numbers and positions too)."""
+    raw_code = code.co_code
+    extended = 0
+    for offset in range(0, len(raw_code), 2):
+        opcode, arg = raw_code[offset], raw_code[offset + 1] | extended
+        if opcode == dis.EXTENDED_ARG:
+            extended = arg << 8
+            continue
+        extended = 0
+        name = dis.opname[opcode]
+        if name not in _PADDING:
+            yield name, arg
+
+
+def _reads_one_key(code: types.CodeType, following: list[tuple[str, int]]) -> bool:
     if not following:
         return False
-    first = following[0]
-    if first.opname == "CONTAINS_OP":
+    first, first_arg = following[0]
+    if first == "CONTAINS_OP":
         return True
     if len(following) < 2:
         return False
-    second = following[1]
-    if first.opname in ("LOAD_ATTR", "LOAD_METHOD") and first.argval in _ONE_KEY_METHODS:
-        return _is_string_constant(second)
-    if _is_string_constant(first):
-        return second.opname == "BINARY_SUBSCR" or (
-            second.opname == "BINARY_OP" and "[" in second.argrepr  # 3.14: BINARY_OP []
-        )
+    second, second_arg = following[1]
+    if first in ("LOAD_ATTR", "LOAD_METHOD"):
+        attribute = code.co_names[first_arg >> _ATTR_SHIFT if first == "LOAD_ATTR" else first_arg]
+        return attribute in _ONE_KEY_METHODS and _is_string_constant(code, second, second_arg)
+    if _is_string_constant(code, first, first_arg):
+        return second == "BINARY_SUBSCR"
     return False
 
 
-def _is_string_constant(instruction: dis.Instruction) -> bool:
-    return instruction.opname == "LOAD_CONST" and type(instruction.argval) is str
+def _is_string_constant(code: types.CodeType, name: str, arg: int) -> bool:
+    return name == "LOAD_CONST" and isinstance(code.co_consts[arg], str)
