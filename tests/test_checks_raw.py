@@ -85,6 +85,46 @@ def log_save(**kwargs: Any) -> None:
     pass
 
 
+def returns_kwargs(sender: object, **kwargs: Any) -> dict[str, Any]:
+    return kwargs
+
+
+def reads_locals(sender: object, **kwargs: Any) -> None:
+    log_save(**locals())
+
+
+def uses_kwargs_later(sender: object, **kwargs: Any) -> Callable[[], object]:
+    return lambda: kwargs.get("using")
+
+
+class Wrapping:
+    """A callable that a function says it wraps (``__wrapped__``): not a Python function."""
+
+    def __call__(self, sender: object, **kwargs: Any) -> None:
+        pass
+
+
+def wraps_a_callable_object(sender: object, **kwargs: Any) -> None:
+    pass
+
+
+wraps_a_callable_object.__wrapped__ = Wrapping()  # type: ignore[attr-defined]
+
+
+class UnreadablePartial(functools.partial[None]):
+    @property
+    def keywords(self) -> dict[str, Any]:  # type: ignore[override]
+        raise RuntimeError("no keywords here")
+
+
+def log_pair(first: object, second: object) -> None:
+    pass
+
+
+def hands_kwargs_on_with_another_argument(sender: object, instance: object, **kwargs: Any) -> None:
+    log_pair(kwargs, instance)
+
+
 # --- receivers that never do ------------------------------------------------------------------
 
 
@@ -95,14 +135,33 @@ def ignores_raw(sender: object, instance: object, created: bool = False, **kwarg
 LINE_OF_IGNORES_RAW = ignores_raw.__code__.co_firstlineno
 
 
+def without_kwargs(sender: object, instance: object) -> None:
+    pass
+
+
 def reads_other_keys(sender: object, **kwargs: Any) -> None:
     if kwargs.get("created") and kwargs["update_fields"] is None and "using" in kwargs:
         return
 
 
+def passes_another_key_on(sender: object, instance: object, **kwargs: Any) -> None:
+    log_pair(instance, kwargs.get("created"))
+
+
 @after_commit
 def deferred_and_ignores_raw(sender: object, instance: object, **kwargs: Any) -> None:
     pass
+
+
+def long_and_reads_other_keys() -> Callable[..., None]:
+    """A receiver with 300 constants: reading the last one takes an EXTENDED_ARG."""
+    lines = [f"    value_{i} = {i}" for i in range(300)]
+    source = "def long_receiver(sender, **kwargs):\n" + "\n".join(lines)
+    source += '\n    return kwargs.get("created")\n'
+    namespace: dict[str, Any] = {}
+    exec(compile(source, __file__, "exec"), namespace)
+    receiver: Callable[..., None] = namespace["long_receiver"]
+    return receiver
 
 
 class Indexer:
@@ -155,6 +214,12 @@ def w007() -> list[CheckWarning]:
         decorated_to_skip_raw,
         deferred_and_takes_raw,
         hands_kwargs_on,
+        hands_kwargs_on_with_another_argument,
+        returns_kwargs,
+        reads_locals,
+        uses_kwargs_later,
+        wraps_a_callable_object,
+        UnreadablePartial(gets_raw),
     ],
 )
 @pytest.mark.parametrize("signal", [pre_save, post_save], ids=["pre_save", "post_save"])
@@ -167,7 +232,17 @@ def test_a_receiver_that_may_read_raw_is_not_reported(
 
 
 @pytest.mark.parametrize(
-    "receiver", [ignores_raw, reads_other_keys, deferred_and_ignores_raw, Notifier()]
+    "receiver",
+    [
+        ignores_raw,
+        without_kwargs,
+        reads_other_keys,
+        passes_another_key_on,
+        long_and_reads_other_keys(),
+        functools.partial(ignores_raw, created=True),
+        deferred_and_ignores_raw,
+        Notifier(),
+    ],
 )
 @pytest.mark.parametrize("signal", [pre_save, post_save], ids=["pre_save", "post_save"])
 def test_a_receiver_that_never_reads_raw_is_reported(
