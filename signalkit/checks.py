@@ -1,8 +1,8 @@
 """System checks on connected receivers, run by ``manage.py check`` (and runserver, migrate).
 
 :data:`CHECK_IDS` is the one table of signalkit's check ids; the "System checks" page of
-the docs explains each. The receiver checks (``W001`` to ``W005``, ``W008``) read the
-inspector and the task checks (``E002``) the task framework's backends too; both are
+the docs explains each. The receiver checks (``W001`` to ``W005``, ``W007``, ``W008``) read
+the inspector and the task checks (``E002``) the task framework's backends too; both are
 registered by ``SignalkitConfig.ready()``. The stock checks (``E001``, ``W006``) live with
 :class:`~signalkit.mixins.StockMovementMixin`, which registers them when it is imported.
 Lazy ``"app.Model"`` senders that never resolved are Django's own ``signals.E001``.
@@ -39,6 +39,7 @@ CHECK_IDS = {
     "abstract_sender": "signalkit.W003",  # listens to an abstract model: never runs
     "swapped_sender": "signalkit.W004",  # listens to a swapped model: never runs
     "dead": "signalkit.W005",  # a weakly connected function that was garbage collected
+    "ignores_raw": "signalkit.W007",  # a pre_save/post_save receiver that loaddata runs
     "unreachable_task": "signalkit.W008",  # an as_task receiver not importable by its path
     "task_options": "signalkit.E002",  # an as_task receiver whose options the framework refuses
     "stock_manager": "signalkit.W006",  # a stock model's manager whose bulk writes skip stock
@@ -49,7 +50,8 @@ CHECK_IDS = {
 def check_receivers(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
-    """One warning per problem of the connected receivers (``W001`` to ``W005``, ``W008``)."""
+    """One warning per problem of the connected receivers (``W001`` to ``W005``, ``W007``,
+    ``W008``)."""
     # Imported here, not at start-up: only runs of the checks pay for the inspector.
     from signalkit.registry import snapshot
 

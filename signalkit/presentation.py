@@ -237,10 +237,11 @@ def plain_text(value: object) -> str | None:
 
 
 def location(receiver: ReceiverInfo) -> str:
-    """``file:line`` of the receiver's source, relative when under the working directory."""
+    """``file:line`` of the receiver's source, the file as imported (:func:`readable_path`):
+    ``django/db/__init__.py:47``, ``shop/signals.py:12``."""
     if not receiver.file:
         return NO_SOURCE
-    return f"{relative_path(receiver.file)}:{receiver.line}"
+    return f"{readable_path(receiver.file)}:{receiver.line}"
 
 
 def relative_path(path: str) -> str:

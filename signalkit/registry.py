@@ -36,6 +36,7 @@ from typing import Any
 from asgiref.sync import iscoroutinefunction
 from django.apps import AppConfig, apps
 from django.db import models
+from django.db.models.signals import ModelSignal, m2m_changed, post_save, pre_save
 from django.dispatch import Signal
 
 from signalkit._compat import (
@@ -44,8 +45,10 @@ from signalkit._compat import (
     RECEIVER_SENDER_REF_INDEX,
     receiver_key,
 )
+from signalkit._raw import ignores_raw
 from signalkit.deferred import Deferral, deferral_of
 from signalkit.discovery import catalogue, module_namespace, register_signal
+from signalkit.mixins._dispatch_uid import mixin_app_label
 from signalkit.presentation import class_names, plain_text, safe_repr, type_name
 
 __all__ = [
@@ -78,8 +81,11 @@ class ReceiverInfo:
     function, a callable instance's class); ``name`` is what a person reads (``Class.method``,
     ``partial(func)``, ``Notifier instance``). ``sender`` is None for "any sender" (then
     ``sender_label`` is ``"any"``; other senders are named as :func:`send_sender_label`
-    names them). ``file``/``line`` point at the real source, decorators unwrapped, or are
-    None when there is no Python source (builtins, dead references).
+    names them). ``app`` is the label of the installed app whose package holds the
+    receiver's module, except for a receiver signalkit's mixins connected for a model
+    (``StockMovementMixin``'s, ``AutoProfileMixin``'s): the app of that model, as its
+    ``dispatch_uid`` says. ``file``/``line`` point at the real source, decorators
+    unwrapped, or are None when there is no Python source (builtins, dead references).
     ``deferred`` is the :class:`~signalkit.deferred.Deferral` of a receiver decorated with
     ``after_commit`` or ``as_task`` (its path, name and file:line are the decorated
     function's), None for any other.
@@ -238,7 +244,7 @@ class Problem:
     """Something about a receiver that makes it misbehave; ``listsignals --check`` fails."""
 
     # duplicate, dead, no_kwargs, unresolved_sender, abstract_sender, swapped_sender,
-    # unreachable_task
+    # unreachable_task, ignores_raw
     kind: str
     message: str
     receiver: ReceiverInfo
@@ -275,10 +281,14 @@ class Registry:
         """Keep the receivers of these apps, signals and senders (each one or several).
 
         ``signal`` is a dotted path, a bare name (every signal of that name) or a Signal.
-        ``sender`` is a model, an ``"app.Model"`` label or any object; receivers of "any
-        sender" are kept too, since they run for that sender as well. Filtering by app or
-        sender drops the signals left without receivers. Unknown values raise ValueError
-        naming the value and the valid choices::
+        ``sender`` is a model, an ``"app.Model"`` label or any object. Receivers connected
+        for that sender are kept, and receivers of "any sender" of the signals it can send:
+        for a model, the model signals (``ModelSignal``: ``pre_init`` to ``post_delete``, and
+        ``m2m_changed`` for a many-to-many ``through`` model), not ``request_started``,
+        ``setting_changed`` or a custom ``Signal``, whose senders cannot be told; for any
+        other object, every signal. Filtering by app or sender drops the signals left
+        without receivers. Unknown values raise ValueError naming the value and the valid
+        choices::
 
             reg.filter(app=["shop", "blog"], signal="post_save", sender="shop.Order")
         """
@@ -292,9 +302,16 @@ class Registry:
             waited_for = {r.sender_label for r in self.pending}
             senders = [_resolve_sender(value, waited_for) for value in _as_list(sender)]
 
+        # Whether an "any sender" receiver of each signal runs for one of the senders.
+        any_runs = {
+            info.path: senders is not None and any(_can_send(s, info.signal) for s in senders)
+            for info in signals
+        }
+
         def keep(receiver: ReceiverInfo) -> bool:
             return (labels is None or receiver.app in labels) and (
-                senders is None or _receives_from(receiver, senders)
+                senders is None
+                or _receives_from(receiver, senders, any_runs.get(receiver.signal_path, False))
             )
 
         known = {info.path for info in signals}
@@ -352,8 +369,23 @@ class Registry:
                     first,
                 )
             )
-        for receiver in self.receivers:
-            found.extend(_receiver_problems(receiver))
+        project_file = cache(is_project_file)  # many receivers share a file
+        for info in self.signals:
+            sends_raw = any(info.signal is signal for signal in _RAW_SIGNALS)
+            for receiver in info.receivers:
+                found.extend(_receiver_problems(receiver))
+                if sends_raw and _ignores_raw(receiver, project_file):
+                    found.append(
+                        Problem(
+                            "ignores_raw",
+                            f"{receiver.path} never reads raw, so it also runs when loaddata "
+                            f"saves fixture rows (Django sends {info.name} with raw=True for "
+                            f"each) and may write what the fixture already holds. Take raw "
+                            f"and return early when it is True; a receiver meant to run for "
+                            f"fixture rows too takes raw as well.",
+                            receiver,
+                        )
+                    )
         found.extend(
             Problem(
                 "unresolved_sender",
@@ -402,6 +434,9 @@ class _Entry:
 
 
 _UNKNOWN = object()
+# The signals sent with raw=True while loaddata saves fixture rows (Model.save_base(raw=True));
+# m2m_changed, pre_delete and post_delete have no raw argument.
+_RAW_SIGNALS = (pre_save, post_save)
 
 
 def _entries(signal: Signal) -> list[_Entry]:
@@ -708,7 +743,7 @@ class _Reader:
             path=described.path,
             name=described.name,
             kind=described.kind,
-            app=self._app_label(described.module),
+            app=self._app_of(described.module, fields["dispatch_uid"]),
             signal_path=signal_path,
             file=described.file,
             line=described.line,
@@ -716,6 +751,14 @@ class _Reader:
             deferred=deferral_of(fields["receiver"]),
             **fields,
         )
+
+    def _app_of(self, module: str | None, dispatch_uid: Hashable | None) -> str | None:
+        """The app of the model a signalkit mixin connected the receiver for (read from its
+        dispatch_uid), else the app whose package holds the receiver's module."""
+        label = mixin_app_label(dispatch_uid)
+        if label is not None and label in apps.app_configs:
+            return label
+        return self._app_label(module)
 
     def _app_label(self, module: str | None) -> str | None:
         if module is None:
@@ -930,7 +973,31 @@ def _resolve_sender(value: object, waited_for: set[str]) -> object:
         ) from None
 
 
-def _receives_from(receiver: ReceiverInfo, senders: list[object]) -> bool:
+def _can_send(sender: object, signal: Signal) -> bool:
+    """Whether ``sender`` (a model, the label a pending receiver waits for, or any other
+    object) can send ``signal``: a model sends the model signals only, m2m_changed only
+    when it is a many-to-many ``through`` model. Another object: it cannot be told, so yes.
+    """
+    if isinstance(sender, str):  # a model that is not installed: m2m_changed cannot be told
+        return isinstance(signal, ModelSignal)
+    if not (isinstance(sender, type) and issubclass(sender, models.Model)):
+        return True
+    if signal is m2m_changed:
+        return _is_through_model(sender)
+    return isinstance(signal, ModelSignal)
+
+
+def _is_through_model(model: type[models.Model]) -> bool:
+    if model._meta.auto_created:
+        return True
+    return any(
+        field.remote_field.through is model
+        for other in apps.get_models()
+        for field in other._meta.local_many_to_many
+    )
+
+
+def _receives_from(receiver: ReceiverInfo, senders: list[object], any_runs: bool) -> bool:
     if receiver.pending:
         # Django keeps the awaited model as ("app_label", "modelname"): lower case.
         return any(
@@ -939,7 +1006,7 @@ def _receives_from(receiver: ReceiverInfo, senders: list[object]) -> bool:
             for s in senders
         )
     if receiver.sender_label == "any":
-        return True
+        return any_runs
     return any(receiver.sender is sender for sender in senders)
 
 
@@ -1009,6 +1076,18 @@ def _receiver_problems(receiver: ReceiverInfo) -> Iterator[Problem]:
             f"Use sender=settings.{_swappable_setting(receiver.sender)} instead.",
             receiver,
         )
+
+
+def _ignores_raw(receiver: ReceiverInfo, project_file: Callable[[str], bool]) -> bool:
+    """A live receiver of the project's own code that never reads ``raw`` (``W007``);
+    libraries' receivers (Django's, signalkit's mixins') are theirs to get right.
+    ``project_file``: :func:`is_project_file`, or a cache of it."""
+    return (
+        receiver.alive
+        and receiver.file is not None
+        and ignores_raw(receiver.receiver)
+        and project_file(receiver.file)
+    )
 
 
 def _swappable_setting(model: Any) -> str:

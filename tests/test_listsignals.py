@@ -13,12 +13,23 @@ import pytest
 from django.apps import apps
 from django.contrib.auth.signals import user_login_failed
 from django.core.management import CommandError, call_command
-from django.db.models.signals import post_save
+from django.core.signals import request_started, setting_changed
+from django.db.models.signals import (
+    class_prepared,
+    m2m_changed,
+    post_delete,
+    post_save,
+    pre_init,
+    pre_save,
+)
+from django.dispatch import Signal
 
-from signalkit.registry import ReceiverInfo, snapshot
+from signalkit.registry import ReceiverInfo, Registry, snapshot
+from tests.catalog_app.models import Tag
 from tests.conftest import DEAD_RECEIVER_UID
 from tests.processes import REPO_ROOT, run_manage
 from tests.registry_app import hostile
+from tests.registry_app.signals import order_confirmed
 
 ANSI = "\x1b["
 # The receivers of the test apps (tests/catalog_app/signals.py, tests/registry_app/signals.py).
@@ -119,6 +130,34 @@ def pending_receiver() -> Iterator[None]:
     apps._pending_operations.pop(("nope", "model"), None)
 
 
+def listening(sender: object, **kwargs: Any) -> None:
+    pass
+
+
+LISTENING = "tests.test_listsignals.listening"
+
+
+@pytest.fixture
+def connect_for() -> Iterator[Callable[[Signal, object], None]]:
+    """``connect_for(signal, sender)``: ``listening`` connected (sender None: any), undone
+    after."""
+    connected: list[tuple[Signal, object]] = []
+
+    def connect_(signal: Signal, sender: object) -> None:
+        signal.connect(listening, sender=sender)
+        connected.append((signal, sender))
+
+    yield connect_
+    for signal, sender in connected:
+        signal.disconnect(listening, sender=sender)
+
+
+@pytest.fixture
+def any_sender(connect_for: Callable[[Signal, object], None]) -> Callable[[Signal], None]:
+    """``any_sender(signal)``: ``listening`` connected to ``signal`` for any sender."""
+    return lambda signal: connect_for(signal, None)
+
+
 @pytest.fixture
 def duplicate(connect: Callable[..., None]) -> None:
     connect(plain_receiver, dispatch_uid="listsignals-first")
@@ -159,7 +198,7 @@ def test_a_receiver_shows_its_app_sender_and_source_file_and_line(
     )
 
 
-def test_a_receiver_outside_the_working_directory_shows_its_absolute_path(
+def test_a_receiver_shows_its_file_as_imported_from_any_working_directory(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -167,7 +206,19 @@ def test_a_receiver_outside_the_working_directory_shows_its_absolute_path(
 
     stdout, _, _ = run_listsignals("--signal", "pre_save")
 
-    assert f"{stamp.file}:{stamp.line}" in stdout
+    assert f", tests/catalog_app/signals.py:{stamp.line}\n" in stdout
+    assert stamp.file not in stdout
+
+
+def test_a_library_receiver_shows_its_file_as_imported_not_its_site_packages_path() -> None:
+    [reset] = [r for r in snapshot().receivers if r.path == "django.db.reset_queries"]
+
+    stdout, _, _ = run_listsignals("--signal", "request_started")
+
+    assert reset.file is not None
+    assert reset.file.endswith("/django/db/__init__.py")
+    assert f"      app -, sender any, django/db/__init__.py:{reset.line}\n" in stdout
+    assert reset.file not in stdout
 
 
 def test_signals_without_receivers_are_left_out() -> None:
@@ -221,6 +272,17 @@ def test_app_keeps_only_the_receivers_defined_in_that_app() -> None:
     assert all(path.startswith("tests.catalog_app.") for path in listed)
 
 
+def test_app_lists_the_receivers_a_mixin_connected_for_that_apps_model() -> None:
+    stdout, _, _ = run_listsignals("--app", "shop", "--sender", "shop.Order")
+
+    assert listed_paths(stdout) == [
+        "signalkit.mixins.stock.move_stock_before_save",
+        "signalkit.mixins.stock.note_restock_before_delete",
+        "signalkit.mixins.stock.restock_after_delete",
+    ]
+    assert "      app shop, sender shop.Order, signalkit/mixins/stock.py:" in stdout
+
+
 def test_app_repeated_keeps_the_receivers_of_either_app() -> None:
     stdout, _, _ = run_listsignals("--app", "registry_app", "--app", "catalog_app")
 
@@ -262,14 +324,73 @@ def test_signal_repeated_keeps_either_signal() -> None:
     assert of_test_apps(listed) == [TAG_BEFORE_DELETE, TAG_DELETED]
 
 
-def test_sender_keeps_receivers_of_that_model_and_of_any_sender() -> None:
+def test_sender_keeps_receivers_of_that_model() -> None:
     stdout, _, _ = run_listsignals("--sender", "catalog_app.Tag")
 
     listed = [line.strip() for line in receiver_lines(stdout)]
     assert TAG_SAVED in listed
-    assert COUNT_ORDER in listed  # any sender
+    assert TAG_DELETED in listed
     assert STAMP_BOOK not in listed  # Book
     assert WELCOME_USER not in listed  # auth.User
+
+
+@pytest.mark.parametrize(
+    "signal", [pre_save, post_delete, pre_init], ids=["pre_save", "post_delete", "pre_init"]
+)
+def test_sender_keeps_any_sender_receivers_of_the_model_signals(
+    signal: Signal, any_sender: Callable[[Signal], None]
+) -> None:
+    any_sender(signal)
+
+    stdout, _, _ = run_listsignals("--sender", "catalog_app.Tag")
+
+    assert LISTENING in listed_paths(stdout)
+
+
+@pytest.mark.parametrize(
+    "signal",
+    [request_started, setting_changed, class_prepared],
+    ids=["request_started", "setting_changed", "class_prepared"],
+)
+def test_sender_leaves_out_any_sender_receivers_of_signals_a_model_does_not_send(
+    signal: Signal, any_sender: Callable[[Signal], None]
+) -> None:
+    any_sender(signal)
+
+    stdout, _, _ = run_listsignals("--sender", "catalog_app.Tag")
+
+    listed = listed_paths(stdout)
+    assert LISTENING not in listed
+    assert "django.db.close_old_connections" not in listed  # request_started, any sender
+
+
+def test_sender_leaves_out_any_sender_receivers_of_a_custom_signal() -> None:
+    stdout, _, _ = run_listsignals("--sender", "catalog_app.Tag")
+
+    assert COUNT_ORDER not in listed_paths(stdout)  # order_confirmed, any sender
+
+
+def test_sender_keeps_a_custom_signals_receiver_connected_for_that_model(
+    connect_for: Callable[[Signal, object], None],
+) -> None:
+    connect_for(order_confirmed, Tag)
+
+    stdout, _, _ = run_listsignals("--sender", "catalog_app.Tag")
+
+    assert LISTENING in listed_paths(stdout)
+
+
+def test_sender_keeps_any_sender_m2m_changed_receivers_for_a_through_model_only(
+    any_sender: Callable[[Signal], None],
+) -> None:
+    any_sender(m2m_changed)
+
+    through, _, _ = run_listsignals("--sender", "catalog_app.Book_tags")
+    model, _, _ = run_listsignals("--sender", "catalog_app.Book")
+
+    assert LISTENING in listed_paths(through)
+    assert FOLLOW_BOOK_TAGS in listed_paths(through)
+    assert LISTENING not in listed_paths(model)
 
 
 def test_sender_repeated_keeps_receivers_of_either_model() -> None:
@@ -294,8 +415,7 @@ def test_app_and_sender_together_keep_that_apps_receivers_for_that_model() -> No
 
     assert [line.strip() for line in receiver_lines(stdout)] == [
         STAMP_BOOK,
-        CHECK_BOOK,
-        COUNT_ORDER,  # any sender; not FOLLOW_BOOK_TAGS, whose sender is Book.tags.through
+        CHECK_BOOK,  # not FOLLOW_BOOK_TAGS, whose sender is Book.tags.through
     ]
 
 
@@ -379,11 +499,13 @@ def test_vim_prints_one_file_line_signal_receiver_line_per_receiver() -> None:
     assert all(re.match(r"^[^:]+:\d+: \S+ \S+$", line) for line in lines)
 
 
-def test_vim_line_points_at_the_receivers_source() -> None:
+def test_vim_line_points_at_the_receivers_source_by_its_absolute_path() -> None:
     count = receiver_named(COUNT_ORDER)
 
     stdout, _, _ = run_listsignals("--format", "vim", "--signal", "order_confirmed")
 
+    assert count.file is not None
+    assert Path(count.file).is_absolute()
     assert stdout.splitlines() == [f"{count.file}:{count.line}: {ORDER_CONFIRMED} {COUNT_ORDER}"]
 
 
@@ -513,24 +635,34 @@ def test_pending_receivers_have_their_own_section() -> None:
 # --- --check ------------------------------------------------------------------------------------
 
 
-def test_check_exits_0_and_says_so_when_there_is_no_problem() -> None:
+def checked(registry: Registry) -> str:
+    """How the --check summary counts what it looked at."""
+    return f"{len(registry.receivers) + len(registry.pending)} receivers"
+
+
+def test_check_prints_one_no_problems_line_and_exits_0_when_there_is_none() -> None:
     stdout, stderr, code = run_listsignals("--check", "--app", "catalog_app")
 
     assert code == 0
-    assert stderr == "No problems found.\n"
-    assert COUNT_ORDER in stdout
+    assert stdout == ""
+    assert stderr == f"No problems found in {checked(snapshot().filter(app='catalog_app'))}.\n"
 
 
 @pytest.mark.usefixtures("duplicate")
-def test_check_exits_1_listing_a_duplicate_on_stderr() -> None:
+def test_check_prints_only_the_problems_and_a_summary_line_and_exits_1() -> None:
     line = plain_receiver.__code__.co_firstlineno
+    selected = snapshot()
 
     stdout, stderr, code = run_listsignals("--check")
 
     assert code == 1
-    assert f"tests/test_listsignals.py:{line}: duplicate: tests.test_listsignals." in stderr
-    assert "connected to django.contrib.auth.signals.user_login_failed 2 times" in stderr
-    assert "DUPLICATE" in stdout
+    assert stdout == ""
+    [problem, summary] = stderr.splitlines()
+    assert problem.startswith(
+        f"tests/test_listsignals.py:{line}: signalkit.W001 duplicate: tests.test_listsignals."
+        f"plain_receiver is connected to django.contrib.auth.signals.user_login_failed 2 times"
+    )
+    assert summary == f"1 problem found in {checked(selected)}."
 
 
 @pytest.mark.usefixtures("duplicate")
@@ -538,15 +670,26 @@ def test_check_only_looks_at_the_filtered_receivers() -> None:
     _, stderr, code = run_listsignals("--check", "--app", "catalog_app")
 
     assert code == 0
-    assert stderr == "No problems found.\n"
+    assert stderr.startswith("No problems found in ")
 
 
 @pytest.mark.usefixtures("duplicate")
 def test_check_with_json_still_prints_the_json() -> None:
-    stdout, _, code = run_listsignals("--check", "--format", "json")
+    stdout, stderr, code = run_listsignals("--check", "--format", "json")
 
     assert code == 1
     assert [p["kind"] for p in json.loads(stdout)["problems"]] == ["duplicate"]
+    assert stderr.splitlines()[-1].startswith("1 problem found in ")
+
+
+@pytest.mark.usefixtures("duplicate")
+def test_check_with_vim_still_prints_the_vim_lines() -> None:
+    stdout, _, code = run_listsignals("--check", "--format", "vim", "--signal", "user_login_failed")
+
+    assert code == 1
+    lines = stdout.splitlines()
+    assert len(lines) == 2
+    assert all(" django.contrib.auth.signals.user_login_failed " in line for line in lines)
 
 
 @pytest.mark.usefixtures("dead_receiver")
@@ -554,7 +697,7 @@ def test_check_reports_dead_receivers_even_when_hidden() -> None:
     _, stderr, code = run_listsignals("--check", "--signal", "user_login_failed")
 
     assert code == 1
-    assert "  dead: A weakly connected function receiver of" in stderr
+    assert stderr.startswith("signalkit.W005 dead: A weakly connected function receiver of")
 
 
 def test_check_reports_a_receiver_without_kwargs(connect: Callable[..., None]) -> None:
@@ -563,15 +706,36 @@ def test_check_reports_a_receiver_without_kwargs(connect: Callable[..., None]) -
     _, stderr, code = run_listsignals("--check")
 
     assert code == 1
-    assert "no_kwargs: tests.test_listsignals.no_kwargs_receiver does not accept" in stderr
+    assert (
+        ": signalkit.W002 no_kwargs: tests.test_listsignals.no_kwargs_receiver does not accept"
+        in stderr
+    )
 
 
 @pytest.mark.usefixtures("pending_receiver")
-def test_check_reports_an_unresolved_lazy_sender() -> None:
+def test_check_reports_an_unresolved_lazy_sender_with_djangos_check_id() -> None:
     _, stderr, code = run_listsignals("--check")
 
     assert code == 1
-    assert "unresolved_sender: tests.test_listsignals.plain_receiver waits for" in stderr
+    assert (
+        ": signals.E001 unresolved_sender: tests.test_listsignals.plain_receiver waits for"
+        in stderr
+    )
+
+
+def test_check_reports_a_pre_save_receiver_that_never_reads_raw(
+    connect_for: Callable[[Signal, object], None],
+) -> None:
+    connect_for(pre_save, Tag)
+    line = listening.__code__.co_firstlineno
+
+    _, stderr, code = run_listsignals("--check")
+
+    assert code == 1
+    assert stderr.startswith(
+        f"tests/test_listsignals.py:{line}: signalkit.W007 ignores_raw: {LISTENING} never "
+        f"reads raw, so it also runs when loaddata saves fixture rows"
+    )
 
 
 # --- receivers, senders and uids built to crash it ----------------------------------------------
@@ -629,7 +793,8 @@ def test_check_reports_on_a_hostile_receiver_without_a_traceback(
 ) -> None:
     _, stderr, code = run_listsignals("--signal", "user_login_failed", "--check")
 
-    assert (code, stderr.strip()) == (0, "No problems found.")
+    assert code == 0
+    assert stderr.startswith("No problems found in ")
 
 
 # --- colour -------------------------------------------------------------------------------------

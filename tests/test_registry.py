@@ -17,6 +17,7 @@ import pytest
 from django.apps import AppConfig, apps
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
+from django.db import reset_queries
 from django.db.models.signals import post_migrate, pre_migrate
 from django.dispatch import Signal
 from django.test import override_settings
@@ -28,8 +29,12 @@ from signalkit.discovery import AutodiscoveryError, autodiscover
 from signalkit.presentation import informational_flags
 from signalkit.registry import ReceiverInfo
 from tests.catalog_app.models import Book
+from tests.catalog_app.signals import count_confirmed_order
 from tests.registry_app import hostile
 from tests.registry_app.models import StaffUser, Timestamped
+from tests.shop.models import Order
+
+PROFILE_UID = "signalkit.AutoProfileMixin:shop.profile"
 
 HERE = Path(__file__)
 
@@ -1160,3 +1165,66 @@ def test_a_djangos_receiver_is_not_in_the_project() -> None:
     ]
 
     assert not receiver.in_project
+
+
+# --- a mixin's receivers belong to the app of the model using the mixin ---------------------
+
+STOCK_RECEIVERS = [
+    "signalkit.mixins.stock.move_stock_before_save",
+    "signalkit.mixins.stock.note_restock_before_delete",
+    "signalkit.mixins.stock.restock_after_delete",
+]
+
+
+def receivers_for(sender: object) -> list[ReceiverInfo]:
+    return [r for r in registry.snapshot().receivers if r.sender is sender]
+
+
+def test_the_stock_mixins_receivers_belong_to_the_app_of_the_stocked_model() -> None:
+    stock = [r for r in receivers_for(Order) if r.path in STOCK_RECEIVERS]
+
+    assert [(r.path, r.app) for r in stock] == [(path, "shop") for path in STOCK_RECEIVERS]
+
+
+def test_the_profile_mixins_receiver_belongs_to_the_app_of_the_profile_model() -> None:
+    [receiver] = [r for r in receivers_for(User) if r.dispatch_uid == PROFILE_UID]
+
+    assert (receiver.path, receiver.app) == (
+        "tests.shop.models.Profile.auto_create_receiver",
+        "shop",
+    )
+
+
+def test_a_mixins_receiver_for_a_project_model_is_in_the_project() -> None:
+    stock = [r for r in receivers_for(Order) if r.path in STOCK_RECEIVERS]
+
+    assert len(stock) == 3
+    assert all(r.in_project and r.file and not registry.is_project_file(r.file) for r in stock)
+
+
+def test_a_mixins_receiver_for_a_model_of_a_library_app_is_not_in_the_project(
+    probe: Signal,
+) -> None:
+    uid = "signalkit.StockMovementMixin:auth.user"
+    probe.connect(reset_queries, sender=User, dispatch_uid=uid)  # django/db/__init__.py
+
+    receiver = only_receiver_of(probe)
+
+    assert (receiver.app, receiver.in_project) == ("auth", False)
+
+
+@pytest.mark.parametrize(
+    "uid",
+    [
+        "signalkit.StockMovementMixin:nope.order",  # no such app
+        "signalkit.SomethingElse:catalog_app.book",  # no mixin of signalkit's
+        "signalkit.StockMovementMixin",
+        "shop.StockMovementMixin:catalog_app.book",
+    ],
+)
+def test_another_dispatch_uid_leaves_the_receiver_in_its_modules_app(
+    probe: Signal, uid: str
+) -> None:
+    probe.connect(count_confirmed_order, sender=Book, dispatch_uid=uid)
+
+    assert only_receiver_of(probe).app == "catalog_app"

@@ -45,6 +45,7 @@ from django.db.models.fields.related import RECURSIVE_RELATIONSHIP_CONSTANT
 from django.db.models.signals import class_prepared, post_save
 from django.utils.deconstruct import deconstructible
 
+from signalkit.mixins._dispatch_uid import mixin_dispatch_uid
 from signalkit.mixins._errors import TRANSACTION_CONFLICT, driver_code
 
 logger = logging.getLogger(__name__)
@@ -612,7 +613,7 @@ def _is_transaction_conflict(error: OperationalError) -> bool:
 
 
 def _dispatch_uid(model: type[models.Model]) -> str:
-    return f"signalkit.AutoProfileMixin:{model._meta.label_lower}"
+    return mixin_dispatch_uid("AutoProfileMixin", model)
 
 
 def _make_receiver(
@@ -630,8 +631,8 @@ def _make_receiver(
         db = router.db_for_write(model, instance=instance)
         _create(model, field, instance, db, _defaults_of(model), "auto_create_receiver()")
 
-    # Named after the attribute it is reachable as, in the profile model's module, so that
-    # listsignals and the admin list it with the profile model's app.
+    # Named after the attribute it is reachable as, in the profile model's module (the
+    # inspector reads its app from the dispatch_uid, as for every mixin's receiver).
     auto_create_receiver.__module__ = model.__module__
     auto_create_receiver.__qualname__ = f"{model.__qualname__}.auto_create_receiver"
     auto_create_receiver.__doc__ = (

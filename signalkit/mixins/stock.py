@@ -74,6 +74,7 @@ from django.db.models.signals import class_prepared, post_delete, pre_delete, pr
 from django.db.transaction import TransactionManagementError
 
 from signalkit.checks import CHECK_IDS
+from signalkit.mixins._dispatch_uid import mixin_dispatch_uid
 from signalkit.mixins._errors import UNIQUE_VIOLATION, driver_code
 
 _M = TypeVar("_M", bound=models.Model)
@@ -821,7 +822,7 @@ def disconnect_stock_model(model: type[models.Model]) -> None:
 
 def _dispatch_uid(model: type[models.Model]) -> str:
     # One uid per model; each of the three signals keeps its own receivers.
-    return f"signalkit.StockMovementMixin:{model._meta.label_lower}"
+    return mixin_dispatch_uid("StockMovementMixin", model)
 
 
 # --- the queryset, the manager, the mixin -----------------------------------------------------

@@ -3,6 +3,7 @@
 Two ``pre_save`` receivers of ``Book``, one ``m2m_changed`` receiver of ``Book.tags.through``,
 a ``post_save``, ``pre_delete`` and ``post_delete`` receiver of ``Tag``, and a receiver of any
 sender on ``order_confirmed``, which this module imports from ``tests.registry_app.signals``.
+The ``pre_save``/``post_save`` ones take ``raw``, as a project's must (``signalkit.W007``).
 This app comes before registry_app in INSTALLED_APPS, so the inspector meets the imported
 signal here first and must still list it under the module that defines it.
 """
@@ -19,12 +20,12 @@ from tests.registry_app.signals import order_confirmed
 
 
 @receiver(pre_save, sender=Book)
-def stamp_book_before_save(sender: type[Book], **kwargs: Any) -> None:
+def stamp_book_before_save(sender: type[Book], raw: bool, **kwargs: Any) -> None:
     pass
 
 
 @receiver(pre_save, sender=Book)
-def check_book_before_save(sender: type[Book], **kwargs: Any) -> None:
+def check_book_before_save(sender: type[Book], raw: bool, **kwargs: Any) -> None:
     pass
 
 
@@ -34,7 +35,7 @@ def follow_book_tags(sender: type[Any], **kwargs: Any) -> None:
 
 
 @receiver(post_save, sender=Tag)
-def note_tag_saved(sender: type[Tag], **kwargs: Any) -> None:
+def note_tag_saved(sender: type[Tag], raw: bool, **kwargs: Any) -> None:
     pass
 
 

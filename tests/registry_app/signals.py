@@ -3,7 +3,7 @@
 ``order_confirmed`` is defined here and imported by ``tests.catalog_app.signals``, which
 connects its one receiver. ``welcome_new_user`` listens to ``settings.AUTH_USER_MODEL``, which
 Django resolves when it connects, so it is a receiver of a swapped model once the setting
-changes. It does nothing.
+changes. It does nothing (and takes ``raw``, as a project's receiver must: ``W007``).
 """
 
 from __future__ import annotations
@@ -18,5 +18,5 @@ order_confirmed = Signal()
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
-def welcome_new_user(sender: type[Any], **kwargs: Any) -> None:
+def welcome_new_user(sender: type[Any], raw: bool, **kwargs: Any) -> None:
     pass

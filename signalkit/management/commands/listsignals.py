@@ -4,7 +4,7 @@
     $ python manage.py listsignals --format json > receivers.json
     $ vim -q <(python manage.py listsignals --format vim)
     $ python manage.py listsignals --format dot | dot -Tsvg > signals.svg
-    $ python manage.py listsignals --check   # exit 1 on duplicates, dead receivers, ...
+    $ python manage.py listsignals --check   # only the problems; exit 1 when there are any
 
 A pure read of ``signalkit.registry.snapshot()``: it imports, connects and writes nothing.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from signalkit.checks import check_id
 from signalkit.presentation import (
     BAD_SENDER_FLAGS,
     PENDING,
@@ -42,7 +43,8 @@ class Command(BaseCommand):
         "List every known signal with its receivers: sender, flags (commit, task, async, "
         "strong, uid, dead, DUPLICATE, pending, ...) and source file:line. Filters combine: "
         "repeat an option to accept several values, different options must all match. "
-        "--check reports problems on stderr and exits with status 1 when there are any."
+        "--check prints only the problems, on stderr, and exits with status 1 when there are "
+        "any."
     )
     # A diagnostic must work on a project whose system checks fail (and signalkit's own
     # checks report what --check reports).
@@ -70,8 +72,9 @@ class Command(BaseCommand):
             action="append",
             metavar="APP_LABEL.MODEL",
             help=(
-                "Only receivers that run for this model ('shop.Order'), receivers of any "
-                "sender included. Repeatable."
+                "Only receivers that run for this model ('shop.Order'): those connected for "
+                "it, and receivers of any sender of the model signals it sends (pre_save, "
+                "post_save, ...; m2m_changed for a through model). Repeatable."
             ),
         )
         parser.add_argument(
@@ -101,10 +104,12 @@ class Command(BaseCommand):
             "--check",
             action="store_true",
             help=(
-                "After the listing, report problems on stderr (duplicate receivers, dead "
-                "receivers, receivers without **kwargs, unresolved lazy senders, abstract or "
-                "swapped model senders, as_task receivers a task worker cannot import) and "
-                "exit with status 1 when there is at least one."
+                "For CI: print only the problems, with their check ids, and a summary line on "
+                "stderr (duplicate receivers, dead receivers, receivers without **kwargs, "
+                "unresolved lazy senders, abstract or swapped model senders, as_task "
+                "receivers a task worker cannot import, pre_save/post_save receivers that "
+                "never read raw) and exit with status 1 when there is at least one. With "
+                "--format json or vim, that output is printed as well."
             ),
         )
 
@@ -136,7 +141,7 @@ class Command(BaseCommand):
                 self.stdout.write(line)
         elif options["format"] in ("dot", "mermaid"):
             self.stdout.write(_graph_text(shown, options["format"]))
-        else:
+        elif not options["check"]:  # --check prints the problems instead of the listing
             # Signals named with --signal are listed even when no receiver is left.
             if named:
                 receivers_of = {info.path: info.receivers for info in shown.signals}
@@ -149,7 +154,7 @@ class Command(BaseCommand):
             self.write_text(groups, shown, selected, problems)
 
         if options["check"]:
-            self.write_problems(problems)
+            self.write_problems(problems, selected)
             if problems:
                 sys.exit(1)
 
@@ -217,18 +222,21 @@ class Command(BaseCommand):
 
     # --- check ---------------------------------------------------------------------------
 
-    def write_problems(self, problems: list[Problem]) -> None:
+    def write_problems(self, problems: list[Problem], selected: Registry) -> None:
+        """One line per problem, ``file:line: check id kind: message``, then a summary."""
         style = self.style
-        if not problems:
-            self.stderr.write("No problems found.", style_func=style.SUCCESS)
-            return
-        self.stderr.write(f"{count(len(problems), 'problem')} found:", style_func=style.WARNING)
         for problem in problems:
             where = location(problem.receiver)
             prefix = f"{where}: " if problem.receiver.file else ""
-            self.stderr.write(
-                f"  {prefix}{style.ERROR(problem.kind)}: {problem.message}", style_func=_plain
-            )
+            check = check_id(problem.kind)
+            label = f"{check} {problem.kind}" if check else problem.kind
+            self.stderr.write(f"{prefix}{style.ERROR(label)}: {problem.message}", style_func=_plain)
+        checked = count(len(selected.receivers) + len(selected.pending), "receiver")
+        if problems:
+            summary = f"{count(len(problems), 'problem')} found in {checked}."
+            self.stderr.write(summary, style_func=style.WARNING)
+        else:
+            self.stderr.write(f"No problems found in {checked}.", style_func=style.SUCCESS)
 
 
 def _vim_lines(registry: Registry) -> list[str]:
