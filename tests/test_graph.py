@@ -276,12 +276,13 @@ def test_two_signals_with_one_name_are_labelled_by_as_much_of_their_paths_as_dif
 def test_the_graph_of_a_filtered_registry_has_only_its_receivers() -> None:
     drawn = graph.build(snapshot().filter(app="catalog_app", sender="catalog_app.Book"))
 
+    # count_confirmed_order, a receiver of any sender of a custom signal, is not among what
+    # runs when a Book sends (Registry.filter(sender=) keeps only the model's own signals).
     assert sorted(labels(drawn.receivers)) == [
         "check_book_before_save",
-        "count_confirmed_order",  # a receiver of any sender runs for Book too
         "stamp_book_before_save",
     ]
-    assert labels(drawn.senders) == ["any sender", "catalog_app.Book"]
+    assert labels(drawn.senders) == ["catalog_app.Book"]
 
 
 def test_an_empty_registry_makes_an_empty_graph() -> None:
@@ -519,16 +520,15 @@ def test_listsignals_graph_applies_app_and_sender_filters() -> None:
         "--app", "catalog_app", "--sender", "catalog_app.Tag", "--format", "dot"
     )
 
+    # Not count_confirmed_order, an any-sender receiver of a custom signal: what runs when a
+    # Tag sends is what is connected for Tag and the any-sender receivers of model signals.
     dot = parse(stdout)
     assert sorted(attributes["label"] for attributes in dot.nodes.values()) == sorted(
         [
-            "any sender",
             "catalog_app.Tag",
-            "order_confirmed",
             "post_delete",
             "post_save",
             "pre_delete",
-            "count_confirmed_order",
             "note_tag_before_delete",
             "note_tag_deleted",
             "note_tag_saved",
