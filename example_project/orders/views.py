@@ -19,7 +19,7 @@ def index(request: HttpRequest) -> HttpResponse:
     signals the last order placed or confirmed sent (shown once)."""
     context = {
         "products": Product.objects.all(),
-        "orders": Order.objects.select_related("product"),
+        "orders": Order.objects.select_related("product", "customer"),
         "trace": traces.take(request),
     }
     return render(request, "orders/index.html", context)

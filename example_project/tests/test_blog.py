@@ -101,6 +101,43 @@ def test_the_worker_emails_the_post_author_about_a_new_comment(
 
 
 @pytest.mark.django_db(transaction=True)
+def test_the_email_ends_by_saying_which_receiver_sent_it_and_why(
+    mailoutbox: list[mail.EmailMessage],
+) -> None:
+    post = PostFactory(author__email="author@example.com", title="Signals")
+    CommentFactory(post=post, body="Hi!")
+
+    run_worker()
+
+    [message] = mailoutbox
+    body, signature = message.body.split("\n-- \n")
+    assert "Hi!" in body
+    assert " ".join(signature.split()) == (
+        "You wrote 'Signals'; this tells you of each new comment on it. "
+        f"Sent by {RECEIVER}, a post_save receiver of blog.Comment marked @as_task: saving "
+        "the comment queued this e-mail as a task, in the comment's own transaction, and the "
+        "task worker (python manage.py db_worker) sent it after that transaction committed."
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_logs_whom_the_receiver_emails_about_which_comment(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    post = PostFactory(author__email="author@example.com", title="Signals")
+    comment = CommentFactory(post=post, author_name="Bob")
+
+    with caplog.at_level(logging.INFO, logger="example_project.blog.signals"):
+        run_worker()
+
+    [record] = [r for r in caplog.records if r.name == "example_project.blog.signals"]
+    assert record.getMessage() == (
+        "notify_post_author, run by the task worker: e-mailing author@example.com, author of "
+        f"'Signals', about comment {comment.pk} by Bob."
+    )
+
+
+@pytest.mark.django_db(transaction=True)
 def test_editing_a_comment_sends_no_email(mailoutbox: list[mail.EmailMessage]) -> None:
     comment = CommentFactory()
     run_worker()

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django_tasks_db.models import DBTaskResult
 
 from example_project.blog.models import Comment, Post
 from example_project.demo.management.commands import demo
@@ -88,13 +89,56 @@ def test_demo_prints_how_to_log_in() -> None:
     assert "user: admin  password: admin" in output
 
 
+def worker_paragraph(output: str) -> list[str]:
+    """The lines of the demo's output from the task worker's hint to the end."""
+    lines = output.splitlines()
+    [start] = [i for i, line in enumerate(lines) if "sent by the task worker" in line]
+    return lines[start:]
+
+
 @pytest.mark.django_db
 def test_demo_ends_by_saying_how_to_start_the_task_worker() -> None:
     output = run_demo()
 
-    *_, hint, command = output.splitlines()
-    assert "comment e-mails are sent by the task worker" in hint
+    hint, command, *_ = worker_paragraph(output)
+    assert hint == (
+        "The blog's comment e-mails are sent by the task worker; start it in another terminal:"
+    )
     assert command == "  python manage.py db_worker"
+
+
+@pytest.mark.django_db
+def test_demo_ends_by_explaining_the_email_the_worker_will_print() -> None:
+    output = run_demo()
+
+    _, _, *explanation = worker_paragraph(output)
+    assert " ".join(" ".join(explanation).split()) == (
+        "Comment e-mails waiting for it: 1. It prints each one to its console, between its "
+        "'Task ... state=RUNNING' and 'state=SUCCESSFUL' lines (the console e-mail backend: "
+        "nothing is really sent). Why an e-mail: saving a comment runs the post_save receiver "
+        "example_project.blog.signals.notify_post_author, marked @as_task, which queues the "
+        "e-mail in the comment's transaction; the worker sends it once that transaction has "
+        "committed. Add a comment in the admin (Blog > Comments) to see another."
+    )
+
+
+@pytest.mark.django_db
+def test_demo_run_again_counts_the_sample_comments_email_once() -> None:
+    run_demo()
+
+    output = run_demo()
+
+    assert "Comment e-mails waiting for it: 1." in output
+
+
+@pytest.mark.django_db
+def test_demo_counts_no_email_waiting_once_the_worker_has_sent_it() -> None:
+    run_demo()
+    DBTaskResult.objects.update(status="SUCCESSFUL")  # what the worker does after sending
+
+    output = run_demo()
+
+    assert "Comment e-mails waiting for it: 0." in output
 
 
 @pytest.mark.django_db

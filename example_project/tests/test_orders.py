@@ -169,7 +169,7 @@ def test_the_shop_page_lists_products_with_their_stock_and_orders(client: Client
 
     assert response.status_code == 200
     assert b"Moka pot" in response.content
-    assert b"<td>4</td>" in response.content
+    assert b'<td class="num">4</td>' in response.content
     assert confirm_url(order).encode() in response.content
 
 

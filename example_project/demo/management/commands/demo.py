@@ -21,11 +21,14 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connections, models, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django_tasks_db.models import DBTaskResult
 
 from example_project.blog.models import Comment, Post
+from example_project.blog.signals import RECEIVER, WORKER_COMMAND
 from example_project.orders.models import Order
 from example_project.products.models import Product, Tag
 from example_project.users.models import Profile
+from signalkit.deferred import RUN_RECEIVER_PATH
 
 M = TypeVar("M", bound=models.Model)
 
@@ -54,7 +57,6 @@ ORDERS = [
 
 
 # The blog's comment e-mail is an as_task receiver: a worker process sends it.
-WORKER_COMMAND = "python manage.py db_worker"
 WORKER_HINT = (
     "The blog's comment e-mails are sent by the task worker; start it in another terminal:\n"
     f"  {WORKER_COMMAND}"
@@ -113,8 +115,28 @@ class Command(BaseCommand):
             f"  user: {username}  password: {password_shown}\n"
             "The shop page (place and confirm orders; it shows the signals that fired): "
             "http://127.0.0.1:8000/\n"
-            f"{WORKER_HINT}"
+            f"{WORKER_HINT}\n"
+            f"{what_the_worker_prints(using)}"
         )
+
+
+def what_the_worker_prints(using: str = DEFAULT_DB_ALIAS) -> str:
+    """What the task worker will print and why: the comment e-mails waiting, the receiver."""
+    waiting = sum(
+        arguments.get("kwargs", {}).get("receiver") == RECEIVER
+        for arguments in DBTaskResult.objects.using(using)
+        .ready()
+        .filter(task_path=RUN_RECEIVER_PATH)
+        .values_list("args_kwargs", flat=True)
+    )
+    return (
+        f"Comment e-mails waiting for it: {waiting}. It prints each one to its console, between\n"
+        "its 'Task ... state=RUNNING' and 'state=SUCCESSFUL' lines (the console e-mail backend:\n"
+        "nothing is really sent). Why an e-mail: saving a comment runs the post_save receiver\n"
+        f"{RECEIVER}, marked @as_task, which queues the\n"
+        "e-mail in the comment's transaction; the worker sends it once that transaction has\n"
+        "committed. Add a comment in the admin (Blog > Comments) to see another."
+    )
 
 
 def check_alias(using: str) -> None:
