@@ -6,7 +6,7 @@
     ['shop.signals.create_profile']
 
 ``snapshot()`` is a pure read: it imports nothing, connects nothing and never walks the
-heap. This module holds the one normaliser of ``Signal.receivers`` (``_entries``), whose
+heap. This module holds the one normaliser of ``Signal.receivers`` (``_Entry``), whose
 tuples differ across Django versions (their layouts are in ``signalkit._compat``); nothing
 else in signalkit reads them.
 
@@ -29,7 +29,7 @@ import types
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, partial
 from typing import Any
 
@@ -413,24 +413,133 @@ def snapshot() -> Registry:
     signals = []
     for path, signal in catalogue().items():
         paths_by_signal[signal] = path
-        receivers = [reader.connected(entry, path) for entry in _entries(signal)]
+        receivers = [
+            reader.connected(entry, target, path) for entry, target in reader.entries(signal)
+        ]
         signals.append(SignalInfo(path, path.rpartition(".")[2], signal, receivers))
-    return Registry(signals, _pending(reader, paths_by_signal))
+    registry = Registry(signals, _pending(reader, paths_by_signal))
+    reader.keep_read()
+    return registry
 
 
 # --- the one normaliser of Signal.receivers --------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Entry:
-    receiver_key: Hashable  # dispatch_uid, or Django's id-based key of the receiver
-    sender_key: Hashable
-    target: Any  # the receiver itself; None when its weak reference died
-    weak: bool
-    weak_method: bool  # a weakref.WeakMethod: the type survives the receiver's death
-    sender: object  # _UNKNOWN unless the entry keeps a reference to the sender (6.0)
-    sender_alive: bool
-    stored_is_async: bool
+    """One ``Signal.receivers`` tuple, read, and what it says that cannot change while it is
+    connected: the receiver's description and dispatch_uid, worked out by the first
+    snapshot that finds the receiver alive and kept for the next ones.
+
+    Kept from one snapshot to the next by the id of its tuple (see ``_Reader.entries``),
+    with the tuple's lookup key, which Django makes anew for each connect: a tuple of that
+    id holding that very key is the same connection. It holds no receiver and no sender: a
+    weakly connected receiver through the tuple's own weak reference, a strongly connected
+    one not at all (each snapshot reads it from the tuple), the sender weakly. What is kept
+    of a receiver is text and numbers (``described``); what refers to the receiver itself
+    (the receiver, its identity when that is the function, its deferral) is read again by
+    each snapshot, which so also sees each death.
+    """
+
+    __slots__ = (
+        "described",
+        "found_sender",
+        "identity_of",
+        "key",
+        "receiver_key",
+        "ref",
+        "sender_key",
+        "sender_ref",
+        "stored_is_async",
+        "uid",
+        "weak",
+        "weak_method",
+    )
+
+    def __init__(self, entry: tuple[Any, ...]) -> None:
+        """Read Django 5.2's ``(key, ref, is_async)`` and 6.x's ``(key, ref, sender_ref,
+        is_async)`` (``signalkit._compat``). Only indexes 0 and 1 mean the same everywhere."""
+        ref = entry[1]
+        self.key = entry[0]
+        # dispatch_uid, or Django's id-based key of the receiver; id(sender) or NONE_ID
+        self.receiver_key, self.sender_key = self.key
+        # type(), not isinstance(): a strong receiver is any object, __class__ included.
+        self.weak = issubclass(type(ref), weakref.ReferenceType)
+        self.ref: weakref.ReferenceType[Any] | None = ref if self.weak else None
+        # A weakref.WeakMethod: the type survives the receiver's death.
+        self.weak_method = issubclass(type(ref), weakref.WeakMethod)
+        # Django 6.x keeps a weak reference to the sender (None for "any sender"); 5.2 only
+        # its id, and the sender found from it is kept weakly in found_sender.
+        self.sender_ref: weakref.ReferenceType[Any] | None = (
+            entry[RECEIVER_SENDER_REF_INDEX] if RECEIVER_SENDER_REF_INDEX is not None else None
+        )
+        self.found_sender: weakref.ReferenceType[Any] | None = None
+        self.stored_is_async: bool = entry[RECEIVER_IS_ASYNC_INDEX]
+        self.described: _Description | None = None
+        # How a snapshot works out the identity when it refers to the receiver (None: it is
+        # described.identity, numbers and text).
+        self.identity_of: Callable[[Any], Hashable] | None = None
+        self.uid: Hashable | None = None
+
+    def target(self, entry: tuple[Any, ...]) -> Any:
+        """The receiver of ``entry`` (this one's tuple); None when its weak reference died."""
+        return self.ref() if self.ref is not None else entry[1]
+
+    def describe(self, target: Any) -> tuple[_Description, Hashable]:
+        """(the description, the identity) of the live receiver ``target`` of this entry."""
+        described = self.described
+        if described is None:
+            described = _Description.of(target)
+            self.uid = _dispatch_uid(self.receiver_key, target)
+            identity_of = _identity_rule(described.identity, target)
+            if identity_of is _UNCACHEABLE:
+                return described, described.identity
+            if identity_of is not None:
+                described = replace(described, identity=None)
+                self.identity_of = identity_of
+            self.described = described
+        identity_of = self.identity_of
+        return described, described.identity if identity_of is None else identity_of(target)
+
+
+def _same(target: Any) -> Hashable:
+    identity: Hashable = target
+    return identity
+
+
+def _method_identity(method: Any) -> Hashable:
+    return (id(method.__self__), method.__func__)
+
+
+def _uncacheable(target: Any) -> Hashable:  # a marker, never called
+    raise NotImplementedError
+
+
+_UNCACHEABLE: Callable[[Any], Hashable] = _uncacheable
+
+
+def _identity_rule(identity: Hashable, target: Any) -> Callable[[Any], Hashable] | None:
+    """How to work out ``identity`` from the receiver again, without keeping what it
+    refers to: None when it holds only numbers and text (kept as it is)."""
+    if _plain(identity):
+        return None
+    if identity is target:  # a closure or lambda, a builtin
+        return _same
+    if (
+        type(target) is types.MethodType
+        and type(identity) is tuple
+        and len(identity) == 2
+        and identity[0] == id(target.__self__)
+        and identity[1] is target.__func__
+    ):
+        return _method_identity
+    return _UNCACHEABLE
+
+
+def _plain(value: object) -> bool:
+    """Whether ``value`` is made of numbers, text and None only (in tuples)."""
+    if value is None or type(value) in (str, int):
+        return True
+    return type(value) is tuple and all(_plain(item) for item in value)
 
 
 _UNKNOWN = object()
@@ -438,37 +547,9 @@ _UNKNOWN = object()
 # m2m_changed, pre_delete and post_delete have no raw argument.
 _RAW_SIGNALS = (pre_save, post_save)
 
-
-def _entries(signal: Signal) -> list[_Entry]:
-    """Read ``signal.receivers`` on Django 5.2 ``(key, ref, is_async)`` and 6.x
-    ``(key, ref, sender_ref, is_async)``. Only indexes 0 and 1 mean the same everywhere.
-    ``list()`` copies atomically; Django replaces, never mutates, on cleanup.
-    """
-    entries = []
-    for entry in list(signal.receivers):
-        (connection_key, sender_key), ref = entry[0], entry[1]
-        # type(), not isinstance(): a strong receiver is any object, __class__ included.
-        weak = issubclass(type(ref), weakref.ReferenceType)
-        sender, sender_alive = _UNKNOWN, True
-        if RECEIVER_SENDER_REF_INDEX is not None:
-            sender_ref = entry[RECEIVER_SENDER_REF_INDEX]
-            if sender_ref is not None:
-                sender = sender_ref()
-                sender_alive = sender is not None
-        stored_is_async = entry[RECEIVER_IS_ASYNC_INDEX]
-        entries.append(
-            _Entry(
-                connection_key,
-                sender_key,
-                ref() if weak else ref,
-                weak,
-                issubclass(type(ref), weakref.WeakMethod),
-                sender,
-                sender_alive,
-                stored_is_async,
-            )
-        )
-    return entries
+# The entries the last snapshot read, by id() of their tuple: each snapshot keeps only those
+# connected then, so a disconnected receiver's entry lasts until the next snapshot at most.
+_last_read: dict[int, _Entry] = {}
 
 
 def _looks_like_id(key: Hashable) -> bool:
@@ -636,7 +717,7 @@ def dispatch_uid_of(signal: Signal, receiver: object, sender: object) -> Hashabl
     except Exception:
         sender_keys = (ANY_SENDER_KEY,)
     method = type(receiver) is types.MethodType
-    for entry in list(signal.receivers):  # copied atomically, as _entries() does
+    for entry in list(signal.receivers):  # copied atomically, as _Reader.entries() does
         (connection_key, sender_key), ref = entry[0], entry[1]
         if sender_key not in sender_keys:
             continue
@@ -701,29 +782,53 @@ class _Reader:
         self._models: dict[int, object] | None = None
         self._module_values: dict[str, dict[int, object]] = {}
         self._app_labels: dict[str, str | None] = {}
+        # id(sender) -> (sender, label, flags): a snapshot's receivers share few senders.
+        self._senders: dict[int, tuple[object, str, tuple[str, ...]]] = {}
+        self._read: dict[int, _Entry] = {}
 
-    def connected(self, entry: _Entry, signal_path: str) -> ReceiverInfo:
-        target = entry.target
-        described = (
-            _Description.dead(entry.weak_method) if target is None else _Description.of(target)
-        )
+    def entries(self, signal: Signal) -> list[tuple[_Entry, Any]]:
+        """``signal.receivers``, read: (the entry, its receiver or None when it died).
+        ``list()`` copies atomically; Django replaces, never mutates, on cleanup. An entry
+        the last snapshot read is the same one, what it worked out kept."""
+        read = self._read
+        entries = []
+        for entry in list(signal.receivers):
+            found = _last_read.get(id(entry))
+            if found is None or found.key is not entry[0]:
+                found = _Entry(entry)
+            read[id(entry)] = found
+            entries.append((found, found.target(entry)))
+        return entries
+
+    def keep_read(self) -> None:
+        """Keep this snapshot's entries for the next one, and only those: a disconnected
+        receiver's entry is let go."""
+        global _last_read
+        _last_read = self._read
+
+    def connected(self, entry: _Entry, target: Any, signal_path: str) -> ReceiverInfo:
         if target is None:
+            described = _Description.dead(entry.weak_method)
+            identity = described.identity
             is_async = False
             uid = None if _looks_like_id(entry.receiver_key) else entry.receiver_key
         else:
+            described, identity = entry.describe(target)
             is_async = entry.stored_is_async
-            uid = _dispatch_uid(entry.receiver_key, target)
+            uid = entry.uid
         flags: tuple[str, ...] = ()
+        sender_alive = True
         if entry.sender_key == ANY_SENDER_KEY:
             sender: object = None
-        elif entry.sender is not _UNKNOWN:
-            sender = entry.sender
+        elif entry.sender_ref is not None:
+            sender = entry.sender_ref()
+            sender_alive = sender is not None
         else:
-            sender = self._find_sender(entry.sender_key, described.module)
+            sender = self._sender_of(entry, described.module)
         if sender is _UNKNOWN:
             sender, label = None, f"<unknown sender {_hex(entry.sender_key)}>"
         else:
-            label, flags = _sender_label(sender)
+            label, flags = self._sender_label(sender)
         return self.info(
             described,
             signal_path,
@@ -733,13 +838,15 @@ class _Reader:
             dispatch_uid=uid,
             is_async=is_async,
             weak=entry.weak,
-            alive=target is not None and entry.sender_alive,
+            alive=target is not None and sender_alive,
             pending=False,
             receiver=target,
+            identity=identity,
         )
 
     def info(self, described: _Description, signal_path: str, **fields: Any) -> ReceiverInfo:
-        return ReceiverInfo(
+        fields.setdefault("identity", described.identity)
+        return _receiver_info(
             path=described.path,
             name=described.name,
             kind=described.kind,
@@ -747,10 +854,29 @@ class _Reader:
             signal_path=signal_path,
             file=described.file,
             line=described.line,
-            identity=described.identity,
             deferred=deferral_of(fields["receiver"]),
             **fields,
         )
+
+    def _sender_label(self, sender: object) -> tuple[str, tuple[str, ...]]:
+        known = self._senders.get(id(sender))
+        if known is None:
+            known = self._senders[id(sender)] = (sender, *_sender_label(sender))
+        return known[1], known[2]
+
+    def _sender_of(self, entry: _Entry, module_name: str | None) -> object:
+        """The sender of a Django 5.2 entry, which keeps only its id: the one a previous
+        snapshot found, while it lives, else found again (``_find_sender``)."""
+        if entry.found_sender is not None:
+            sender = entry.found_sender()
+            if sender is not None:
+                return sender
+            entry.found_sender = None
+        sender = self._find_sender(entry.sender_key, module_name)
+        if sender is not _UNKNOWN:
+            with contextlib.suppress(TypeError):  # an object no weak reference can point to
+                entry.found_sender = weakref.ref(sender)
+        return sender
 
     def _app_of(self, module: str | None, dispatch_uid: Hashable | None) -> str | None:
         """The app of the model a signalkit mixin connected the receiver for (read from its
@@ -789,6 +915,15 @@ class _Reader:
                 self._module_values[module_name] = {id(value): value for value in values}
             found = self._module_values[module_name].get(sender_key, _UNKNOWN)
         return found
+
+
+def _receiver_info(**values: Any) -> ReceiverInfo:
+    """``ReceiverInfo(**values)``, the same frozen object, made without the dataclass's
+    ``__init__``: its one ``object.__setattr__`` call per field was a third of a snapshot's
+    time. ``values`` must be every field (tests check that a snapshot's are)."""
+    info: ReceiverInfo = object.__new__(ReceiverInfo)
+    info.__dict__.update(values)
+    return info
 
 
 def _model_classes() -> Iterator[type[models.Model]]:
