@@ -31,7 +31,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache, cached_property, partial
-from typing import Any
+from typing import Any, Self, TypeVar, overload
 
 from asgiref.sync import iscoroutinefunction
 from django.apps import AppConfig, apps
@@ -73,6 +73,28 @@ DEAD = "<dead weak reference>"
 DEAD_METHOD = "<dead bound method>"
 
 
+_T = TypeVar("_T")
+
+
+class _cached(cached_property[_T]):
+    """``functools.cached_property`` without the lock Python 3.11 takes on each first read
+    (3.12 dropped it; at 5,000 receivers it cost the admin page milliseconds). Two threads
+    reading one value at once may both work it out: the same value."""
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> _T: ...
+
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> _T | Self:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.attrname] = value  # type: ignore[index]
+        return value
+
+
 @dataclass(frozen=True, eq=False)
 class ReceiverInfo:
     """One connected receiver, described the same way on every Django version.
@@ -110,7 +132,7 @@ class ReceiverInfo:
     receiver: Callable[..., Any] | None = field(repr=False)  # None when a weak ref died
     identity: Hashable = field(repr=False)  # equal for one callable connected twice
 
-    @cached_property
+    @_cached
     def accepts_kwargs(self) -> bool | None:
         """Whether the receiver takes ``**kwargs`` (None when its signature is unknown).
 
@@ -118,28 +140,7 @@ class ReceiverInfo:
         unwrapped, as ``inspect.signature`` does), else from ``inspect.signature``. Never Django's
         ``func_accepts_kwargs``, whose cache would keep weak receivers alive.
         """
-        target: Any = self.receiver
-        if target is None:
-            return None
-        try:
-            # A partial keeps its function's **kwargs (inspect.signature says the same,
-            # far more slowly).
-            while type(target) is partial:
-                target = target.func
-            if issubclass(type(target), types.MethodType):
-                target = target.__func__
-            if issubclass(type(target), types.FunctionType):
-                with contextlib.suppress(ValueError):  # a __wrapped__ loop: the outer one
-                    target = inspect.unwrap(target)
-                if issubclass(type(target), types.FunctionType):
-                    return bool(target.__code__.co_flags & inspect.CO_VARKEYWORDS)
-            parameters = inspect.signature(target).parameters.values()
-        except (TypeError, ValueError):  # no signature (some builtins)
-            return None
-        except Exception:
-            logger.debug("The signature of %s could not be read", self.path, exc_info=True)
-            return None
-        return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+        return _accepts_kwargs(self.receiver, self.path)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form, as ``listsignals --format json`` prints it."""
@@ -163,7 +164,7 @@ class ReceiverInfo:
             "in_project": self.in_project,
         }
 
-    @cached_property
+    @_cached
     def in_project(self) -> bool:
         """Whether the receiver belongs to the project rather than to a library: its source
         file is the project's (:func:`is_project_file`), or it is attributed to an app of
@@ -178,7 +179,7 @@ class ReceiverInfo:
             return False
         return is_project_file(os.path.join(app_path, "__init__.py"))
 
-    @cached_property
+    @_cached
     def unreachable_task(self) -> str | None:
         """Why a task worker cannot find this ``as_task`` receiver by its dotted path, or
         None (it can, or this is no live ``as_task`` receiver). Reads ``sys.modules`` only.
@@ -186,6 +187,41 @@ class ReceiverInfo:
         if self.deferred is None or self.deferred.kind != "task" or self.receiver is None:
             return None
         return _task_unreachable(self.receiver)
+
+
+def _accepts_kwargs(target: Any, path: str) -> bool | None:
+    """``ReceiverInfo.accepts_kwargs`` of the receiver ``target`` (its ``path`` is logged)."""
+    if target is None:
+        return None
+    try:
+        # A partial keeps its function's **kwargs (inspect.signature says the same,
+        # far more slowly).
+        while type(target) is partial:
+            target = target.func
+        if issubclass(type(target), types.MethodType):
+            target = target.__func__
+        if issubclass(type(target), types.FunctionType):
+            with contextlib.suppress(ValueError):  # a __wrapped__ loop: the outer one
+                target = inspect.unwrap(target)
+            if issubclass(type(target), types.FunctionType):
+                return bool(target.__code__.co_flags & inspect.CO_VARKEYWORDS)
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):  # no signature (some builtins)
+        return None
+    except Exception:
+        logger.debug("The signature of %s could not be read", path, exc_info=True)
+        return None
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _runs_python_function(target: Any) -> bool:
+    """Whether ``target`` is a function, or a method or partial of one: what
+    :func:`_accepts_kwargs` reads from code alone, as a snapshot already unwraps it."""
+    while type(target) is partial:
+        target = target.func
+    if issubclass(type(target), types.MethodType):
+        target = target.__func__
+    return issubclass(type(target), types.FunctionType)
 
 
 @cache
@@ -441,6 +477,7 @@ class _Entry:
     """
 
     __slots__ = (
+        "accepts_kwargs",
         "described",
         "found_sender",
         "identity_of",
@@ -479,6 +516,8 @@ class _Entry:
         # described.identity, numbers and text).
         self.identity_of: Callable[[Any], Hashable] | None = None
         self.uid: Hashable | None = None
+        # ReceiverInfo.accepts_kwargs, when read from code alone (_UNKNOWN: left to it).
+        self.accepts_kwargs: object = _UNKNOWN
 
     def target(self, entry: tuple[Any, ...]) -> Any:
         """The receiver of ``entry`` (this one's tuple); None when its weak reference died."""
@@ -490,6 +529,8 @@ class _Entry:
         if described is None:
             described = _Description.of(target)
             self.uid = _dispatch_uid(self.receiver_key, target)
+            if _runs_python_function(target):
+                self.accepts_kwargs = _accepts_kwargs(target, described.path)
             identity_of = _identity_rule(described.identity, target)
             if identity_of is _UNCACHEABLE:
                 return described, described.identity
@@ -810,11 +851,9 @@ class _Reader:
         if target is None:
             described = _Description.dead(entry.weak_method)
             identity = described.identity
-            is_async = False
             uid = None if _looks_like_id(entry.receiver_key) else entry.receiver_key
         else:
             described, identity = entry.describe(target)
-            is_async = entry.stored_is_async
             uid = entry.uid
         flags: tuple[str, ...] = ()
         sender_alive = True
@@ -829,34 +868,56 @@ class _Reader:
             sender, label = None, f"<unknown sender {_hex(entry.sender_key)}>"
         else:
             label, flags = self._sender_label(sender)
-        return self.info(
-            described,
-            signal_path,
-            sender=sender,
-            sender_label=label,
-            sender_flags=flags,
-            dispatch_uid=uid,
-            is_async=is_async,
-            weak=entry.weak,
-            alive=target is not None and sender_alive,
-            pending=False,
-            receiver=target,
-            identity=identity,
-        )
+        fields = {
+            "sender": sender,
+            "sender_label": label,
+            "sender_flags": flags,
+            "dispatch_uid": uid,
+            "is_async": entry.stored_is_async if target is not None else False,
+            "weak": entry.weak,
+            "alive": target is not None and sender_alive,
+            "pending": False,
+            "receiver": target,
+            "identity": identity,
+        }
+        # What the entry knows of ReceiverInfo.accepts_kwargs, filled in as if read.
+        if target is None:
+            fields["accepts_kwargs"] = None
+        elif entry.accepts_kwargs is not _UNKNOWN:
+            fields["accepts_kwargs"] = entry.accepts_kwargs
+        return self.made(described, signal_path, fields)
 
     def info(self, described: _Description, signal_path: str, **fields: Any) -> ReceiverInfo:
-        fields.setdefault("identity", described.identity)
-        return _receiver_info(
-            path=described.path,
-            name=described.name,
-            kind=described.kind,
-            app=self._app_of(described.module, fields["dispatch_uid"]),
-            signal_path=signal_path,
-            file=described.file,
-            line=described.line,
-            deferred=deferral_of(fields["receiver"]),
-            **fields,
+        """The ReceiverInfo of ``described``; ``fields`` are the other fields."""
+        return self.made(described, signal_path, {"identity": described.identity, **fields})
+
+    def made(
+        self, described: _Description, signal_path: str, fields: dict[str, Any]
+    ) -> ReceiverInfo:
+        """``ReceiverInfo(...)``, the same frozen object, made without the dataclass's
+        ``__init__``: its one ``object.__setattr__`` call per field was a third of a
+        snapshot's time. ``fields`` must be every field but those of ``described``, the
+        app, the signal and the deferral (tests check that a snapshot's receivers have
+        every field), and may hold the values of cached properties, as if read already.
+        """
+        deferred = deferral_of(fields["receiver"])
+        if deferred is None or deferred.kind != "task":
+            fields["unreachable_task"] = None  # as ReceiverInfo.unreachable_task says
+        info: ReceiverInfo = object.__new__(ReceiverInfo)
+        info.__dict__.update(
+            {
+                "path": described.path,
+                "name": described.name,
+                "kind": described.kind,
+                "app": self._app_of(described.module, fields["dispatch_uid"]),
+                "signal_path": signal_path,
+                "file": described.file,
+                "line": described.line,
+                "deferred": deferred,
+                **fields,
+            }
         )
+        return info
 
     def _sender_label(self, sender: object) -> tuple[str, tuple[str, ...]]:
         known = self._senders.get(id(sender))
@@ -915,15 +976,6 @@ class _Reader:
                 self._module_values[module_name] = {id(value): value for value in values}
             found = self._module_values[module_name].get(sender_key, _UNKNOWN)
         return found
-
-
-def _receiver_info(**values: Any) -> ReceiverInfo:
-    """``ReceiverInfo(**values)``, the same frozen object, made without the dataclass's
-    ``__init__``: its one ``object.__setattr__`` call per field was a third of a snapshot's
-    time. ``values`` must be every field (tests check that a snapshot's are)."""
-    info: ReceiverInfo = object.__new__(ReceiverInfo)
-    info.__dict__.update(values)
-    return info
 
 
 def _model_classes() -> Iterator[type[models.Model]]:
