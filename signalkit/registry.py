@@ -386,6 +386,8 @@ class Registry:
                 if receiver.alive:
                     by_identity[receiver.identity].append(receiver)
             for connected in by_identity.values():
+                if len(connected) < 2:  # most callables are connected once
+                    continue
                 group = [r for r in connected if _overlaps_another(r, connected)]
                 if len(group) > 1:
                     groups.append(group)
