@@ -29,7 +29,7 @@ import types
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
 from typing import Any, Self, TypeVar, overload
 
@@ -479,17 +479,16 @@ class _Entry:
     """
 
     __slots__ = (
-        "accepts_kwargs",
-        "described",
         "found_sender",
         "identity_of",
         "key",
+        "known",
+        "module",
         "receiver_key",
         "ref",
         "sender_key",
         "sender_ref",
         "stored_is_async",
-        "uid",
         "weak",
         "weak_method",
     )
@@ -513,35 +512,69 @@ class _Entry:
         )
         self.found_sender: weakref.ReferenceType[Any] | None = None
         self.stored_is_async: bool = entry[RECEIVER_IS_ASYNC_INDEX]
-        self.described: _Description | None = None
+        # The live receiver's ReceiverInfo fields that cannot change (its description, its
+        # dispatch_uid, ...) and what accepts_kwargs says when code alone tells; None until
+        # a snapshot finds it alive. Numbers and text only: never the receiver.
+        self.known: dict[str, Any] | None = None
+        self.module: str | None = None  # the receiver's, for its app and its sender
         # How a snapshot works out the identity when it refers to the receiver (None: it is
-        # described.identity, numbers and text).
+        # in known, numbers and text).
         self.identity_of: Callable[[Any], Hashable] | None = None
-        self.uid: Hashable | None = None
-        # ReceiverInfo.accepts_kwargs, when read from code alone (_UNKNOWN: left to it).
-        self.accepts_kwargs: object = _UNKNOWN
 
     def target(self, entry: tuple[Any, ...]) -> Any:
         """The receiver of ``entry`` (this one's tuple); None when its weak reference died."""
         return self.ref() if self.ref is not None else entry[1]
 
-    def describe(self, target: Any) -> tuple[_Description, Hashable]:
-        """(the description, the identity) of the live receiver ``target`` of this entry."""
-        described = self.described
-        if described is None:
+    def fields(self, target: Any) -> dict[str, Any]:
+        """A new dict of the ReceiverInfo fields the live receiver ``target`` of this entry
+        has whatever the snapshot (``module`` is then its module)."""
+        known = self.known
+        if known is None:
             described = _Description.of(target)
-            self.uid = _dispatch_uid(self.receiver_key, target)
+            known = {
+                "path": described.path,
+                "name": described.name,
+                "kind": described.kind,
+                "file": described.file,
+                "line": described.line,
+                "dispatch_uid": _dispatch_uid(self.receiver_key, target),
+                "is_async": self.stored_is_async,
+                "weak": self.weak,
+                "pending": False,
+            }
             if _runs_python_function(target):
-                self.accepts_kwargs = _accepts_kwargs(target, described.path)
+                known["accepts_kwargs"] = _accepts_kwargs(target, described.path)
             identity_of = _identity_rule(described.identity, target)
-            if identity_of is _UNCACHEABLE:
-                return described, described.identity
-            if identity_of is not None:
-                described = replace(described, identity=None)
-                self.identity_of = identity_of
-            self.described = described
-        identity_of = self.identity_of
-        return described, described.identity if identity_of is None else identity_of(target)
+            if identity_of is _UNCACHEABLE:  # worked out again by the next snapshot
+                self.module = described.module
+                return {**known, "identity": described.identity}
+            if identity_of is None:
+                known["identity"] = described.identity
+            self.identity_of = identity_of
+            self.module = described.module
+            self.known = known
+        fields = known.copy()
+        if self.identity_of is not None:
+            fields["identity"] = self.identity_of(target)
+        return fields
+
+    def dead_fields(self) -> dict[str, Any]:
+        """The ReceiverInfo fields of this entry's receiver once it died."""
+        described = _Description.dead(self.weak_method)
+        key = self.receiver_key
+        return {
+            "path": described.path,
+            "name": described.name,
+            "kind": described.kind,
+            "file": None,
+            "line": None,
+            "dispatch_uid": None if _looks_like_id(key) else key,
+            "is_async": False,
+            "weak": self.weak,
+            "pending": False,
+            "identity": described.identity,
+            "accepts_kwargs": None,
+        }
 
 
 def _same(target: Any) -> Hashable:
@@ -851,12 +884,11 @@ class _Reader:
 
     def connected(self, entry: _Entry, target: Any, signal_path: str) -> ReceiverInfo:
         if target is None:
-            described = _Description.dead(entry.weak_method)
-            identity = described.identity
-            uid = None if _looks_like_id(entry.receiver_key) else entry.receiver_key
+            fields = entry.dead_fields()
+            module = None
         else:
-            described, identity = entry.describe(target)
-            uid = entry.uid
+            fields = entry.fields(target)
+            module = entry.module
         flags: tuple[str, ...] = ()
         sender_alive = True
         if entry.sender_key == ANY_SENDER_KEY:
@@ -865,67 +897,56 @@ class _Reader:
             sender = entry.sender_ref()
             sender_alive = sender is not None
         else:
-            sender = self._sender_of(entry, described.module)
+            sender = self._sender_of(entry, module)
         if sender is _UNKNOWN:
             sender, label = None, f"<unknown sender {_hex(entry.sender_key)}>"
         else:
-            label, flags = self._sender_label(sender)
-        fields = {
-            "sender": sender,
-            "sender_label": label,
-            "sender_flags": flags,
-            "dispatch_uid": uid,
-            "is_async": entry.stored_is_async if target is not None else False,
-            "weak": entry.weak,
-            "alive": target is not None and sender_alive,
-            "pending": False,
-            "receiver": target,
-            "identity": identity,
-        }
-        # What the entry knows of ReceiverInfo.accepts_kwargs, filled in as if read.
-        if target is None:
-            fields["accepts_kwargs"] = None
-        elif entry.accepts_kwargs is not _UNKNOWN:
-            fields["accepts_kwargs"] = entry.accepts_kwargs
-        return self.made(described, signal_path, fields)
+            known = self._senders.get(id(sender))
+            if known is None:
+                known = self._senders[id(sender)] = (sender, *_sender_label(sender))
+            label, flags = known[1], known[2]
+        fields["sender"] = sender
+        fields["sender_label"] = label
+        fields["sender_flags"] = flags
+        fields["alive"] = target is not None and sender_alive
+        return self.made(module, signal_path, target, fields)
 
     def info(self, described: _Description, signal_path: str, **fields: Any) -> ReceiverInfo:
         """The ReceiverInfo of ``described``; ``fields`` are the other fields."""
-        return self.made(described, signal_path, {"identity": described.identity, **fields})
-
-    def made(
-        self, described: _Description, signal_path: str, fields: dict[str, Any]
-    ) -> ReceiverInfo:
-        """``ReceiverInfo(...)``, the same frozen object, made without the dataclass's
-        ``__init__``: its one ``object.__setattr__`` call per field was a third of a
-        snapshot's time. ``fields`` must be every field but those of ``described``, the
-        app, the signal and the deferral (tests check that a snapshot's receivers have
-        every field), and may hold the values of cached properties, as if read already.
-        """
-        deferred = deferral_of(fields["receiver"])
-        if deferred is None or deferred.kind != "task":
-            fields["unreachable_task"] = None  # as ReceiverInfo.unreachable_task says
-        info: ReceiverInfo = object.__new__(ReceiverInfo)
-        info.__dict__.update(
+        return self.made(
+            described.module,
+            signal_path,
+            fields.pop("receiver"),
             {
                 "path": described.path,
                 "name": described.name,
                 "kind": described.kind,
-                "app": self._app_of(described.module, fields["dispatch_uid"]),
-                "signal_path": signal_path,
                 "file": described.file,
                 "line": described.line,
-                "deferred": deferred,
+                "identity": described.identity,
                 **fields,
-            }
+            },
         )
-        return info
 
-    def _sender_label(self, sender: object) -> tuple[str, tuple[str, ...]]:
-        known = self._senders.get(id(sender))
-        if known is None:
-            known = self._senders[id(sender)] = (sender, *_sender_label(sender))
-        return known[1], known[2]
+    def made(
+        self, module: str | None, signal_path: str, receiver: Any, fields: dict[str, Any]
+    ) -> ReceiverInfo:
+        """``ReceiverInfo(...)``, the same frozen object, made without the dataclass's
+        ``__init__`` (its one ``object.__setattr__`` call per field was a third of a
+        snapshot's time) from ``fields``, a new dict of every field but the receiver, its
+        app, signal and deferral (tests check that a snapshot's receivers have every field).
+        It may hold the values of cached properties, as if read already.
+        """
+        deferred = deferral_of(receiver)
+        if deferred is None or deferred.kind != "task":
+            fields["unreachable_task"] = None  # as ReceiverInfo.unreachable_task says
+        fields["receiver"] = receiver
+        fields["deferred"] = deferred
+        fields["signal_path"] = signal_path
+        fields["app"] = self._app_of(module, fields["dispatch_uid"])
+        info: ReceiverInfo = object.__new__(ReceiverInfo)
+        object.__setattr__(info, "__dict__", fields)
+        return info
 
     def _sender_of(self, entry: _Entry, module_name: str | None) -> object:
         """The sender of a Django 5.2 entry, which keeps only its id: the one a previous
