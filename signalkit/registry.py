@@ -395,8 +395,12 @@ class Registry:
 
     def problems(self) -> list[Problem]:
         """Everything ``listsignals --check`` and the system checks report."""
+        return self._problems(self.duplicates())
+
+    def _problems(self, duplicates: list[list[ReceiverInfo]]) -> list[Problem]:
+        """:meth:`problems`, given :meth:`duplicates` (the admin page needs both)."""
         found: list[Problem] = []
-        for group in self.duplicates():
+        for group in duplicates:
             first = group[0]
             found.append(
                 Problem(
@@ -544,6 +548,8 @@ class _Entry:
             }
             if _runs_python_function(target):
                 known["accepts_kwargs"] = _accepts_kwargs(target, described.path)
+            if described.file is not None and is_project_file(described.file):
+                known["in_project"] = True  # as ReceiverInfo.in_project says, whatever its app
             identity_of = _identity_rule(described.identity, target)
             if identity_of is _UNCACHEABLE:  # worked out again by the next snapshot
                 self.module = described.module
