@@ -20,7 +20,7 @@ from django.apps import AppConfig, apps
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import reset_queries
-from django.db.models.signals import post_migrate, pre_migrate
+from django.db.models.signals import ModelSignal, post_migrate, pre_migrate
 from django.dispatch import Signal
 from django.test import override_settings
 from django.utils.functional import SimpleLazyObject
@@ -350,6 +350,19 @@ def test_the_receivers_of_a_signal_outside_installed_apps_are_listed(
     assert [r.path for r in receivers_of(library.task_finished)] == [
         "tests.test_registry.plain_receiver"
     ]
+
+
+def test_a_signal_of_a_subclass_of_a_signal_class_in_an_imported_module_is_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class AuditSignal(ModelSignal):
+        pass
+
+    module = types.ModuleType("tests.audit_events")
+    module.audited = AuditSignal()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+
+    assert "tests.audit_events.audited" in paths()
 
 
 def test_a_module_nobody_imported_is_not_imported_to_find_signals() -> None:
