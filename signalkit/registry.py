@@ -8,12 +8,16 @@
 ``snapshot()`` is a pure read: it imports nothing, connects nothing and never walks the
 heap. This module holds the one normaliser of ``Signal.receivers`` (``_Entry``), whose
 tuples differ across Django versions (their layouts are in ``signalkit._compat``); nothing
-else in signalkit reads them.
+else in signalkit reads them. What a connected receiver is (its description, dispatch_uid,
+whether it takes ``**kwargs``) is worked out once per connection and kept for the next
+snapshots, as text and numbers only (see ``_Entry``): each snapshot still reads every
+receiver, sender and death anew.
 
 No receiver, sender or dispatch_uid can make a snapshot raise: names are read from the
 objects' own classes (never through a metaclass or ``__getattr__``), a ``__module__`` that
 is not a string counts as no module, and a ``repr()`` that raises gives a
-``<unprintable …>`` text (each such error is logged at DEBUG level on ``signalkit``).
+``<unprintable …>`` text (each such error is logged at DEBUG level on ``signalkit``, a
+receiver's own by the first snapshot that describes it).
 """
 
 from __future__ import annotations
@@ -477,9 +481,10 @@ class _Entry:
     id holding that very key is the same connection. It holds no receiver and no sender: a
     weakly connected receiver through the tuple's own weak reference, a strongly connected
     one not at all (each snapshot reads it from the tuple), the sender weakly. What is kept
-    of a receiver is text and numbers (``described``); what refers to the receiver itself
-    (the receiver, its identity when that is the function, its deferral) is read again by
-    each snapshot, which so also sees each death.
+    of a receiver is text and numbers (``known``); what refers to the receiver itself (the
+    receiver, its identity when that is the function, its deferral) is read again by each
+    snapshot, which so also sees each death. A disconnected receiver's entry is kept until
+    the next snapshot at most, and with it the tuple's lookup key (its ``dispatch_uid``).
     """
 
     __slots__ = (
@@ -583,7 +588,7 @@ class _Entry:
         }
 
 
-def _same(target: Any) -> Hashable:
+def _the_receiver(target: Any) -> Hashable:
     identity: Hashable = target
     return identity
 
@@ -605,7 +610,7 @@ def _identity_rule(identity: Hashable, target: Any) -> Callable[[Any], Hashable]
     if _plain(identity):
         return None
     if identity is target:  # a closure or lambda, a builtin
-        return _same
+        return _the_receiver
     if (
         type(target) is types.MethodType
         and type(identity) is tuple
