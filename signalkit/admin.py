@@ -399,7 +399,7 @@ class ReceiversPage:
     ) -> ReceiversPage:
         receivers = [*registry.receivers, *registry.pending]
         duplicates = registry.duplicates()
-        problems = registry.problems()
+        problems = registry._problems(duplicates)
         problems_of = _problems_by_receiver(problems, duplicates)
         keys = [_keys(receiver, problems_of) for receiver in receivers]
         specs = _specs(keys)

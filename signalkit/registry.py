@@ -6,14 +6,18 @@
     ['shop.signals.create_profile']
 
 ``snapshot()`` is a pure read: it imports nothing, connects nothing and never walks the
-heap. This module holds the one normaliser of ``Signal.receivers`` (``_entries``), whose
+heap. This module holds the one normaliser of ``Signal.receivers`` (``_Entry``), whose
 tuples differ across Django versions (their layouts are in ``signalkit._compat``); nothing
-else in signalkit reads them.
+else in signalkit reads them. What a connected receiver is (its description, dispatch_uid,
+whether it takes ``**kwargs``) is worked out once per connection and kept for the next
+snapshots, as text and numbers only (see ``_Entry``): each snapshot still reads every
+receiver, sender and death anew.
 
 No receiver, sender or dispatch_uid can make a snapshot raise: names are read from the
 objects' own classes (never through a metaclass or ``__getattr__``), a ``__module__`` that
 is not a string counts as no module, and a ``repr()`` that raises gives a
-``<unprintable …>`` text (each such error is logged at DEBUG level on ``signalkit``).
+``<unprintable …>`` text (each such error is logged at DEBUG level on ``signalkit``, a
+receiver's own by the first snapshot that describes it).
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property, partial
-from typing import Any
+from typing import Any, Self, TypeVar, overload
 
 from asgiref.sync import iscoroutinefunction
 from django.apps import AppConfig, apps
@@ -73,6 +77,28 @@ DEAD = "<dead weak reference>"
 DEAD_METHOD = "<dead bound method>"
 
 
+_T = TypeVar("_T")
+
+
+class _cached(cached_property[_T]):
+    """``functools.cached_property`` without the lock Python 3.11 takes on each first read
+    (3.12 dropped it; at 5,000 receivers it cost the admin page milliseconds). Two threads
+    reading one value at once may both work it out: the same value."""
+
+    @overload
+    def __get__(self, instance: None, owner: type[Any] | None = None) -> Self: ...
+
+    @overload
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> _T: ...
+
+    def __get__(self, instance: object, owner: type[Any] | None = None) -> _T | Self:
+        if instance is None:
+            return self
+        value = self.func(instance)
+        instance.__dict__[self.attrname] = value  # type: ignore[index]
+        return value
+
+
 @dataclass(frozen=True, eq=False)
 class ReceiverInfo:
     """One connected receiver, described the same way on every Django version.
@@ -110,7 +136,7 @@ class ReceiverInfo:
     receiver: Callable[..., Any] | None = field(repr=False)  # None when a weak ref died
     identity: Hashable = field(repr=False)  # equal for one callable connected twice
 
-    @cached_property
+    @_cached
     def accepts_kwargs(self) -> bool | None:
         """Whether the receiver takes ``**kwargs`` (None when its signature is unknown).
 
@@ -118,28 +144,7 @@ class ReceiverInfo:
         unwrapped, as ``inspect.signature`` does), else from ``inspect.signature``. Never Django's
         ``func_accepts_kwargs``, whose cache would keep weak receivers alive.
         """
-        target: Any = self.receiver
-        if target is None:
-            return None
-        try:
-            # A partial keeps its function's **kwargs (inspect.signature says the same,
-            # far more slowly).
-            while type(target) is partial:
-                target = target.func
-            if issubclass(type(target), types.MethodType):
-                target = target.__func__
-            if issubclass(type(target), types.FunctionType):
-                with contextlib.suppress(ValueError):  # a __wrapped__ loop: the outer one
-                    target = inspect.unwrap(target)
-                if issubclass(type(target), types.FunctionType):
-                    return bool(target.__code__.co_flags & inspect.CO_VARKEYWORDS)
-            parameters = inspect.signature(target).parameters.values()
-        except (TypeError, ValueError):  # no signature (some builtins)
-            return None
-        except Exception:
-            logger.debug("The signature of %s could not be read", self.path, exc_info=True)
-            return None
-        return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+        return _accepts_kwargs(self.receiver, self.path)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form, as ``listsignals --format json`` prints it."""
@@ -163,7 +168,7 @@ class ReceiverInfo:
             "in_project": self.in_project,
         }
 
-    @cached_property
+    @_cached
     def in_project(self) -> bool:
         """Whether the receiver belongs to the project rather than to a library: its source
         file is the project's (:func:`is_project_file`), or it is attributed to an app of
@@ -178,7 +183,7 @@ class ReceiverInfo:
             return False
         return is_project_file(os.path.join(app_path, "__init__.py"))
 
-    @cached_property
+    @_cached
     def unreachable_task(self) -> str | None:
         """Why a task worker cannot find this ``as_task`` receiver by its dotted path, or
         None (it can, or this is no live ``as_task`` receiver). Reads ``sys.modules`` only.
@@ -186,6 +191,41 @@ class ReceiverInfo:
         if self.deferred is None or self.deferred.kind != "task" or self.receiver is None:
             return None
         return _task_unreachable(self.receiver)
+
+
+def _accepts_kwargs(target: Any, path: str) -> bool | None:
+    """``ReceiverInfo.accepts_kwargs`` of the receiver ``target`` (its ``path`` is logged)."""
+    if target is None:
+        return None
+    try:
+        # A partial keeps its function's **kwargs (inspect.signature says the same,
+        # far more slowly).
+        while type(target) is partial:
+            target = target.func
+        if issubclass(type(target), types.MethodType):
+            target = target.__func__
+        if issubclass(type(target), types.FunctionType):
+            with contextlib.suppress(ValueError):  # a __wrapped__ loop: the outer one
+                target = inspect.unwrap(target)
+            if issubclass(type(target), types.FunctionType):
+                return bool(target.__code__.co_flags & inspect.CO_VARKEYWORDS)
+        parameters = inspect.signature(target).parameters.values()
+    except (TypeError, ValueError):  # no signature (some builtins)
+        return None
+    except Exception:
+        logger.debug("The signature of %s could not be read", path, exc_info=True)
+        return None
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _runs_python_function(target: Any) -> bool:
+    """Whether ``target`` is a function, or a method or partial of one: what
+    :func:`_accepts_kwargs` reads from code alone, as a snapshot already unwraps it."""
+    while type(target) is partial:
+        target = target.func
+    if issubclass(type(target), types.MethodType):
+        target = target.__func__
+    return issubclass(type(target), types.FunctionType)
 
 
 @cache
@@ -350,6 +390,8 @@ class Registry:
                 if receiver.alive:
                     by_identity[receiver.identity].append(receiver)
             for connected in by_identity.values():
+                if len(connected) < 2:  # most callables are connected once
+                    continue
                 group = [r for r in connected if _overlaps_another(r, connected)]
                 if len(group) > 1:
                     groups.append(group)
@@ -357,8 +399,12 @@ class Registry:
 
     def problems(self) -> list[Problem]:
         """Everything ``listsignals --check`` and the system checks report."""
+        return self._problems(self.duplicates())
+
+    def _problems(self, duplicates: list[list[ReceiverInfo]]) -> list[Problem]:
+        """:meth:`problems`, given :meth:`duplicates` (the admin page needs both)."""
         found: list[Problem] = []
-        for group in self.duplicates():
+        for group in duplicates:
             first = group[0]
             found.append(
                 Problem(
@@ -413,24 +459,174 @@ def snapshot() -> Registry:
     signals = []
     for path, signal in catalogue().items():
         paths_by_signal[signal] = path
-        receivers = [reader.connected(entry, path) for entry in _entries(signal)]
+        receivers = [
+            reader.connected(entry, target, path) for entry, target in reader.entries(signal)
+        ]
         signals.append(SignalInfo(path, path.rpartition(".")[2], signal, receivers))
-    return Registry(signals, _pending(reader, paths_by_signal))
+    registry = Registry(signals, _pending(reader, paths_by_signal))
+    reader.keep_read()
+    return registry
 
 
 # --- the one normaliser of Signal.receivers --------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Entry:
-    receiver_key: Hashable  # dispatch_uid, or Django's id-based key of the receiver
-    sender_key: Hashable
-    target: Any  # the receiver itself; None when its weak reference died
-    weak: bool
-    weak_method: bool  # a weakref.WeakMethod: the type survives the receiver's death
-    sender: object  # _UNKNOWN unless the entry keeps a reference to the sender (6.0)
-    sender_alive: bool
-    stored_is_async: bool
+    """One ``Signal.receivers`` tuple, read, and what it says that cannot change while it is
+    connected: the receiver's description and dispatch_uid, worked out by the first
+    snapshot that finds the receiver alive and kept for the next ones.
+
+    Kept from one snapshot to the next by the id of its tuple (see ``_Reader.entries``),
+    with the tuple's lookup key, which Django makes anew for each connect: a tuple of that
+    id holding that very key is the same connection. It holds no receiver and no sender: a
+    weakly connected receiver through the tuple's own weak reference, a strongly connected
+    one not at all (each snapshot reads it from the tuple), the sender weakly. What is kept
+    of a receiver is text and numbers (``known``); what refers to the receiver itself (the
+    receiver, its identity when that is the function, its deferral) is read again by each
+    snapshot, which so also sees each death. A disconnected receiver's entry is kept until
+    the next snapshot at most, and with it the tuple's lookup key (its ``dispatch_uid``).
+    """
+
+    __slots__ = (
+        "found_sender",
+        "identity_of",
+        "key",
+        "known",
+        "module",
+        "receiver_key",
+        "ref",
+        "sender_key",
+        "sender_ref",
+        "stored_is_async",
+        "weak",
+        "weak_method",
+    )
+
+    def __init__(self, entry: tuple[Any, ...]) -> None:
+        """Read Django 5.2's ``(key, ref, is_async)`` and 6.x's ``(key, ref, sender_ref,
+        is_async)`` (``signalkit._compat``). Only indexes 0 and 1 mean the same everywhere."""
+        ref = entry[1]
+        self.key = entry[0]
+        # dispatch_uid, or Django's id-based key of the receiver; id(sender) or NONE_ID
+        self.receiver_key, self.sender_key = self.key
+        # type(), not isinstance(): a strong receiver is any object, __class__ included.
+        self.weak = issubclass(type(ref), weakref.ReferenceType)
+        self.ref: weakref.ReferenceType[Any] | None = ref if self.weak else None
+        # A weakref.WeakMethod: the type survives the receiver's death.
+        self.weak_method = issubclass(type(ref), weakref.WeakMethod)
+        # Django 6.x keeps a weak reference to the sender (None for "any sender"); 5.2 only
+        # its id, and the sender found from it is kept weakly in found_sender.
+        self.sender_ref: weakref.ReferenceType[Any] | None = (
+            entry[RECEIVER_SENDER_REF_INDEX] if RECEIVER_SENDER_REF_INDEX is not None else None
+        )
+        self.found_sender: weakref.ReferenceType[Any] | None = None
+        self.stored_is_async: bool = entry[RECEIVER_IS_ASYNC_INDEX]
+        # The live receiver's ReceiverInfo fields that cannot change (its description, its
+        # dispatch_uid, ...) and what accepts_kwargs says when code alone tells; None until
+        # a snapshot finds it alive. Numbers and text only: never the receiver.
+        self.known: dict[str, Any] | None = None
+        self.module: str | None = None  # the receiver's, for its app and its sender
+        # How a snapshot works out the identity when it refers to the receiver (None: it is
+        # in known, numbers and text).
+        self.identity_of: Callable[[Any], Hashable] | None = None
+
+    def target(self, entry: tuple[Any, ...]) -> Any:
+        """The receiver of ``entry`` (this one's tuple); None when its weak reference died."""
+        return self.ref() if self.ref is not None else entry[1]
+
+    def fields(self, target: Any) -> dict[str, Any]:
+        """A new dict of the ReceiverInfo fields the live receiver ``target`` of this entry
+        has whatever the snapshot (``module`` is then its module)."""
+        known = self.known
+        if known is None:
+            described = _Description.of(target)
+            known = {
+                "path": described.path,
+                "name": described.name,
+                "kind": described.kind,
+                "file": described.file,
+                "line": described.line,
+                "dispatch_uid": _dispatch_uid(self.receiver_key, target),
+                "is_async": self.stored_is_async,
+                "weak": self.weak,
+                "pending": False,
+            }
+            if _runs_python_function(target):
+                known["accepts_kwargs"] = _accepts_kwargs(target, described.path)
+            if described.file is not None and is_project_file(described.file):
+                known["in_project"] = True  # as ReceiverInfo.in_project says, whatever its app
+            identity_of = _identity_rule(described.identity, target)
+            if identity_of is _UNCACHEABLE:  # worked out again by the next snapshot
+                self.module = described.module
+                return {**known, "identity": described.identity}
+            if identity_of is None:
+                known["identity"] = described.identity
+            self.identity_of = identity_of
+            self.module = described.module
+            self.known = known
+        fields = known.copy()
+        if self.identity_of is not None:
+            fields["identity"] = self.identity_of(target)
+        return fields
+
+    def dead_fields(self) -> dict[str, Any]:
+        """The ReceiverInfo fields of this entry's receiver once it died."""
+        described = _Description.dead(self.weak_method)
+        key = self.receiver_key
+        return {
+            "path": described.path,
+            "name": described.name,
+            "kind": described.kind,
+            "file": None,
+            "line": None,
+            "dispatch_uid": None if _looks_like_id(key) else key,
+            "is_async": False,
+            "weak": self.weak,
+            "pending": False,
+            "identity": described.identity,
+            "accepts_kwargs": None,
+        }
+
+
+def _the_receiver(target: Any) -> Hashable:
+    identity: Hashable = target
+    return identity
+
+
+def _method_identity(method: Any) -> Hashable:
+    return (id(method.__self__), method.__func__)
+
+
+def _uncacheable(target: Any) -> Hashable:  # a marker, never called
+    raise NotImplementedError
+
+
+_UNCACHEABLE: Callable[[Any], Hashable] = _uncacheable
+
+
+def _identity_rule(identity: Hashable, target: Any) -> Callable[[Any], Hashable] | None:
+    """How to work out ``identity`` from the receiver again, without keeping what it
+    refers to: None when it holds only numbers and text (kept as it is)."""
+    if _plain(identity):
+        return None
+    if identity is target:  # a closure or lambda, a builtin
+        return _the_receiver
+    if (
+        type(target) is types.MethodType
+        and type(identity) is tuple
+        and len(identity) == 2
+        and identity[0] == id(target.__self__)
+        and identity[1] is target.__func__
+    ):
+        return _method_identity
+    return _UNCACHEABLE
+
+
+def _plain(value: object) -> bool:
+    """Whether ``value`` is made of numbers, text and None only (in tuples)."""
+    if value is None or type(value) in (str, int):
+        return True
+    return type(value) is tuple and all(_plain(item) for item in value)
 
 
 _UNKNOWN = object()
@@ -438,37 +634,9 @@ _UNKNOWN = object()
 # m2m_changed, pre_delete and post_delete have no raw argument.
 _RAW_SIGNALS = (pre_save, post_save)
 
-
-def _entries(signal: Signal) -> list[_Entry]:
-    """Read ``signal.receivers`` on Django 5.2 ``(key, ref, is_async)`` and 6.x
-    ``(key, ref, sender_ref, is_async)``. Only indexes 0 and 1 mean the same everywhere.
-    ``list()`` copies atomically; Django replaces, never mutates, on cleanup.
-    """
-    entries = []
-    for entry in list(signal.receivers):
-        (connection_key, sender_key), ref = entry[0], entry[1]
-        # type(), not isinstance(): a strong receiver is any object, __class__ included.
-        weak = issubclass(type(ref), weakref.ReferenceType)
-        sender, sender_alive = _UNKNOWN, True
-        if RECEIVER_SENDER_REF_INDEX is not None:
-            sender_ref = entry[RECEIVER_SENDER_REF_INDEX]
-            if sender_ref is not None:
-                sender = sender_ref()
-                sender_alive = sender is not None
-        stored_is_async = entry[RECEIVER_IS_ASYNC_INDEX]
-        entries.append(
-            _Entry(
-                connection_key,
-                sender_key,
-                ref() if weak else ref,
-                weak,
-                issubclass(type(ref), weakref.WeakMethod),
-                sender,
-                sender_alive,
-                stored_is_async,
-            )
-        )
-    return entries
+# The entries the last snapshot read, by id() of their tuple: each snapshot keeps only those
+# connected then, so a disconnected receiver's entry lasts until the next snapshot at most.
+_last_read: dict[int, _Entry] = {}
 
 
 def _looks_like_id(key: Hashable) -> bool:
@@ -636,7 +804,7 @@ def dispatch_uid_of(signal: Signal, receiver: object, sender: object) -> Hashabl
     except Exception:
         sender_keys = (ANY_SENDER_KEY,)
     method = type(receiver) is types.MethodType
-    for entry in list(signal.receivers):  # copied atomically, as _entries() does
+    for entry in list(signal.receivers):  # copied atomically, as _Reader.entries() does
         (connection_key, sender_key), ref = entry[0], entry[1]
         if sender_key not in sender_keys:
             continue
@@ -701,56 +869,109 @@ class _Reader:
         self._models: dict[int, object] | None = None
         self._module_values: dict[str, dict[int, object]] = {}
         self._app_labels: dict[str, str | None] = {}
+        # id(sender) -> (sender, label, flags): a snapshot's receivers share few senders.
+        self._senders: dict[int, tuple[object, str, tuple[str, ...]]] = {}
+        self._read: dict[int, _Entry] = {}
 
-    def connected(self, entry: _Entry, signal_path: str) -> ReceiverInfo:
-        target = entry.target
-        described = (
-            _Description.dead(entry.weak_method) if target is None else _Description.of(target)
-        )
+    def entries(self, signal: Signal) -> list[tuple[_Entry, Any]]:
+        """``signal.receivers``, read: (the entry, its receiver or None when it died).
+        ``list()`` copies atomically; Django replaces, never mutates, on cleanup. An entry
+        the last snapshot read is the same one, what it worked out kept."""
+        read = self._read
+        entries = []
+        for entry in list(signal.receivers):
+            found = _last_read.get(id(entry))
+            if found is None or found.key is not entry[0]:
+                found = _Entry(entry)
+            read[id(entry)] = found
+            entries.append((found, found.target(entry)))
+        return entries
+
+    def keep_read(self) -> None:
+        """Keep this snapshot's entries for the next one, and only those: a disconnected
+        receiver's entry is let go."""
+        global _last_read
+        _last_read = self._read
+
+    def connected(self, entry: _Entry, target: Any, signal_path: str) -> ReceiverInfo:
         if target is None:
-            is_async = False
-            uid = None if _looks_like_id(entry.receiver_key) else entry.receiver_key
+            fields = entry.dead_fields()
+            module = None
         else:
-            is_async = entry.stored_is_async
-            uid = _dispatch_uid(entry.receiver_key, target)
+            fields = entry.fields(target)
+            module = entry.module
         flags: tuple[str, ...] = ()
+        sender_alive = True
         if entry.sender_key == ANY_SENDER_KEY:
             sender: object = None
-        elif entry.sender is not _UNKNOWN:
-            sender = entry.sender
+        elif entry.sender_ref is not None:
+            sender = entry.sender_ref()
+            sender_alive = sender is not None
         else:
-            sender = self._find_sender(entry.sender_key, described.module)
+            sender = self._sender_of(entry, module)
         if sender is _UNKNOWN:
             sender, label = None, f"<unknown sender {_hex(entry.sender_key)}>"
         else:
-            label, flags = _sender_label(sender)
-        return self.info(
-            described,
-            signal_path,
-            sender=sender,
-            sender_label=label,
-            sender_flags=flags,
-            dispatch_uid=uid,
-            is_async=is_async,
-            weak=entry.weak,
-            alive=target is not None and entry.sender_alive,
-            pending=False,
-            receiver=target,
-        )
+            known = self._senders.get(id(sender))
+            if known is None:
+                known = self._senders[id(sender)] = (sender, *_sender_label(sender))
+            label, flags = known[1], known[2]
+        fields["sender"] = sender
+        fields["sender_label"] = label
+        fields["sender_flags"] = flags
+        fields["alive"] = target is not None and sender_alive
+        return self.made(module, signal_path, target, fields)
 
     def info(self, described: _Description, signal_path: str, **fields: Any) -> ReceiverInfo:
-        return ReceiverInfo(
-            path=described.path,
-            name=described.name,
-            kind=described.kind,
-            app=self._app_of(described.module, fields["dispatch_uid"]),
-            signal_path=signal_path,
-            file=described.file,
-            line=described.line,
-            identity=described.identity,
-            deferred=deferral_of(fields["receiver"]),
-            **fields,
+        """The ReceiverInfo of ``described``; ``fields`` are the other fields."""
+        return self.made(
+            described.module,
+            signal_path,
+            fields.pop("receiver"),
+            {
+                "path": described.path,
+                "name": described.name,
+                "kind": described.kind,
+                "file": described.file,
+                "line": described.line,
+                "identity": described.identity,
+                **fields,
+            },
         )
+
+    def made(
+        self, module: str | None, signal_path: str, receiver: Any, fields: dict[str, Any]
+    ) -> ReceiverInfo:
+        """``ReceiverInfo(...)``, the same frozen object, made without the dataclass's
+        ``__init__`` (its one ``object.__setattr__`` call per field was a third of a
+        snapshot's time) from ``fields``, a new dict of every field but the receiver, its
+        app, signal and deferral (tests check that a snapshot's receivers have every field).
+        It may hold the values of cached properties, as if read already.
+        """
+        deferred = deferral_of(receiver)
+        if deferred is None or deferred.kind != "task":
+            fields["unreachable_task"] = None  # as ReceiverInfo.unreachable_task says
+        fields["receiver"] = receiver
+        fields["deferred"] = deferred
+        fields["signal_path"] = signal_path
+        fields["app"] = self._app_of(module, fields["dispatch_uid"])
+        info: ReceiverInfo = object.__new__(ReceiverInfo)
+        object.__setattr__(info, "__dict__", fields)
+        return info
+
+    def _sender_of(self, entry: _Entry, module_name: str | None) -> object:
+        """The sender of a Django 5.2 entry, which keeps only its id: the one a previous
+        snapshot found, while it lives, else found again (``_find_sender``)."""
+        if entry.found_sender is not None:
+            sender = entry.found_sender()
+            if sender is not None:
+                return sender
+            entry.found_sender = None
+        sender = self._find_sender(entry.sender_key, module_name)
+        if sender is not _UNKNOWN:
+            with contextlib.suppress(TypeError):  # an object no weak reference can point to
+                entry.found_sender = weakref.ref(sender)
+        return sender
 
     def _app_of(self, module: str | None, dispatch_uid: Hashable | None) -> str | None:
         """The app of the model a signalkit mixin connected the receiver for (read from its

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import functools
+import gc
 import html
 import re
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from io import StringIO
 from pathlib import Path
@@ -693,6 +695,29 @@ def test_dead_receivers_are_listed_flagged_dead(viewer: User) -> None:
     row = row_of(get_page(viewer, scope="all"), "<dead weak reference>")
 
     assert row.endswith(f" uid={DEAD_RECEIVER_UID} dead")
+
+
+def test_viewing_the_page_keeps_no_weakly_connected_receiver_alive(
+    viewer: User, probe: Signal
+) -> None:
+    token = object()
+
+    def short_lived(sender: object, **kwargs: Any) -> object:
+        return token
+
+    probe.connect(short_lived)
+    path = f"{__name__}.{short_lived.__qualname__}"
+    for _ in range(3):
+        assert path in listed_paths(get_page(viewer, signal="tests.probe"))
+    watched = weakref.ref(short_lived)
+
+    del short_lived
+    gc.collect()
+
+    assert watched() is None
+    assert listed_paths(get_page(viewer, scope="all", signal="tests.probe")) == [
+        "<dead weak reference>"
+    ]
 
 
 @pytest.mark.usefixtures("pending_cleanup")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import importlib.util
@@ -9,6 +10,7 @@ import re
 import sys
 import tokenize
 import types
+import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from django.apps import AppConfig, apps
 from django.contrib.auth.models import User
 from django.core.exceptions import ImproperlyConfigured
 from django.db import reset_queries
-from django.db.models.signals import post_migrate, pre_migrate
+from django.db.models.signals import ModelSignal, post_migrate, pre_migrate
 from django.dispatch import Signal
 from django.test import override_settings
 from django.utils.functional import SimpleLazyObject
@@ -348,6 +350,19 @@ def test_the_receivers_of_a_signal_outside_installed_apps_are_listed(
     assert [r.path for r in receivers_of(library.task_finished)] == [
         "tests.test_registry.plain_receiver"
     ]
+
+
+def test_a_signal_of_a_subclass_of_a_signal_class_in_an_imported_module_is_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class AuditSignal(ModelSignal):
+        pass
+
+    module = types.ModuleType("tests.audit_events")
+    module.audited = AuditSignal()  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+
+    assert "tests.audit_events.audited" in paths()
 
 
 def test_a_module_nobody_imported_is_not_imported_to_find_signals() -> None:
@@ -1228,3 +1243,185 @@ def test_another_dispatch_uid_leaves_the_receiver_in_its_modules_app(
     probe.connect(count_confirmed_order, sender=Book, dispatch_uid=uid)
 
     assert only_receiver_of(probe).app == "catalog_app"
+
+
+# --- each snapshot reads the registry as it is now, and keeps nothing alive ---------------
+# Snapshots share what they worked out about a connection (its receiver's description), so
+# these tests take several snapshots before the change each one looks for.
+
+
+def take_snapshots(count: int = 3) -> None:
+    for _ in range(count):
+        registry.snapshot().problems()
+
+
+def closure() -> tuple[Callable[..., Any], object]:
+    token = object()
+
+    def receiver(sender: object, **kwargs: Any) -> object:
+        return token
+
+    return receiver, receiver
+
+
+def lambda_receiver() -> tuple[Callable[..., Any], object]:
+    function = lambda sender, **kwargs: None  # noqa: E731
+    return function, function
+
+
+def decorated_closure() -> tuple[Callable[..., Any], object]:
+    function = logged(closure()[0])
+    return function, function
+
+
+def bound_method() -> tuple[Callable[..., Any], object]:
+    notifier = Notifier()
+    return notifier.on_save, notifier
+
+
+def bound_method_of_a_closure() -> tuple[Callable[..., Any], object]:
+    token = object()
+
+    class Local:
+        def on_save(self, sender: object, **kwargs: Any) -> object:
+            return token
+
+    # What might be kept is the function (identity (id(self), function)); it dies with Local.
+    return Local().on_save, Local.on_save
+
+
+def callable_instance() -> tuple[Callable[..., Any], object]:
+    notifier = Notifier()
+    return notifier, notifier
+
+
+SHORT_LIVED = {
+    "closure": closure,
+    "lambda": lambda_receiver,
+    "decorated": decorated_closure,
+    "method": bound_method,
+    "method-of-a-closure": bound_method_of_a_closure,
+    "instance": callable_instance,
+}
+
+
+@pytest.mark.parametrize("make", SHORT_LIVED.values(), ids=SHORT_LIVED.keys())
+def test_snapshots_keep_no_weakly_connected_receiver_alive(
+    probe: Signal, make: Callable[[], tuple[Callable[..., Any], object]]
+) -> None:
+    receiver, owner = make()
+    probe.connect(receiver)
+    take_snapshots()
+    watched = weakref.ref(owner)
+
+    del receiver, owner
+    gc.collect()
+
+    assert watched() is None
+    assert [r.alive for r in receivers_of(probe)] == [False]
+
+
+def test_snapshots_keep_no_sender_alive(probe: Signal, monkeypatch: pytest.MonkeyPatch) -> None:
+    sender = Service()
+    with monkeypatch.context() as patch:
+        # Django 5.2 keeps only id(sender): the inspector finds it in the receiver's globals.
+        patch.setattr(sys.modules[__name__], "SHORT_LIVED_SENDER", sender, raising=False)
+        probe.connect(plain_receiver, sender=sender)
+        assert only_receiver_of(probe).sender is sender
+        take_snapshots()
+    watched = weakref.ref(sender)
+
+    del sender
+    gc.collect()
+
+    assert watched() is None
+
+
+def test_a_strongly_connected_receiver_is_let_go_once_disconnected(probe: Signal) -> None:
+    receiver = closure()[0]
+    probe.connect(receiver, weak=False)
+    take_snapshots()
+    watched = weakref.ref(receiver)
+
+    probe.disconnect(receiver)
+    del receiver
+    gc.collect()
+
+    assert watched() is None
+
+
+def test_a_snapshot_sees_a_receiver_disconnected_after_earlier_snapshots(probe: Signal) -> None:
+    probe.connect(plain_receiver)
+    probe.connect(async_receiver)
+    take_snapshots()
+
+    probe.disconnect(plain_receiver)
+
+    assert [r.path for r in receivers_of(probe)] == ["tests.test_registry.async_receiver"]
+
+
+def test_a_snapshot_sees_a_receiver_connected_again_after_earlier_snapshots(
+    probe: Signal,
+) -> None:
+    probe.connect(plain_receiver, dispatch_uid="first")
+    take_snapshots()
+    probe.disconnect(dispatch_uid="first")
+    take_snapshots()
+
+    probe.connect(plain_receiver, sender=User, dispatch_uid="second")
+
+    receiver = only_receiver_of(probe)
+    assert (receiver.dispatch_uid, receiver.sender_label) == ("second", "auth.User")
+
+
+def test_one_receiver_after_another_is_each_described_as_itself(probe: Signal) -> None:
+    # Django makes a tuple per connect: a new one often gets a freed one's id.
+    connections: list[tuple[Callable[..., Any], str, str]] = [
+        (plain_receiver, "tests.test_registry.plain_receiver", "function"),
+        (NOTIFIER.on_save, "tests.test_registry.Notifier.on_save", "method"),
+        (async_receiver, "tests.test_registry.async_receiver", "function"),
+        (NOTIFIER, "tests.test_registry.Notifier", "instance"),
+        (decorated_receiver, "tests.test_registry.decorated_receiver", "function"),
+    ]
+    seen = []
+    for _ in range(3):
+        for receiver, _path, _kind in connections:
+            probe.connect(receiver)
+            found = only_receiver_of(probe)
+            seen.append((found.path, found.kind, found.is_async, found.alive))
+            probe.disconnect(receiver)
+
+    expected = [
+        (path, kind, receiver is async_receiver, True) for receiver, path, kind in connections
+    ]
+    assert seen == expected * 3
+
+
+def test_a_snapshot_sees_a_sender_that_died_after_earlier_snapshots(
+    probe: Signal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sender = Service()
+    with monkeypatch.context() as patch:
+        patch.setattr(sys.modules[__name__], "SHORT_LIVED_SENDER", sender, raising=False)
+        probe.connect(plain_receiver, sender=sender)
+        assert only_receiver_of(probe).sender is sender
+        take_snapshots()
+
+    del sender
+    gc.collect()
+
+    receiver = only_receiver_of(probe)
+    assert receiver.sender is None
+    assert receiver.sender_label != "<Service: payments>"
+
+
+def test_a_snapshots_receiver_has_every_field_and_stays_frozen(probe: Signal) -> None:
+    probe.connect(plain_receiver)
+
+    receiver = only_receiver_of(probe)
+
+    names = [field.name for field in dataclasses.fields(ReceiverInfo)]
+    assert [name for name in names if name not in vars(receiver)] == []
+    assert dataclasses.replace(receiver).to_dict() == receiver.to_dict()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        receiver.path = "elsewhere"  # type: ignore[misc]
