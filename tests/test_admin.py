@@ -8,7 +8,7 @@ import html
 import re
 import sys
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -174,22 +174,6 @@ class UniqueSender:
 
 
 UNIQUE_SENDER = f"{__name__}.UniqueSender"
-
-
-@pytest.fixture
-def connect(probe: Signal) -> Iterator[Callable[..., None]]:
-    """``connect(receiver, **connect_kwargs)`` on the probe signal, disconnected after."""
-    connected: list[tuple[Any, dict[str, Any]]] = []
-
-    def connect_(receiver: Any, **kwargs: Any) -> None:
-        probe.connect(receiver, **kwargs)
-        connected.append((receiver, kwargs))
-
-    yield connect_
-    for receiver, kwargs in connected:
-        probe.disconnect(
-            receiver, sender=kwargs.get("sender"), dispatch_uid=kwargs.get("dispatch_uid")
-        )
 
 
 # --- who may see it ---------------------------------------------------------------------
