@@ -89,6 +89,9 @@ def test_each_problem_is_a_warning_with_its_id(
     assert (warning.id, text in warning.msg) == (check_id, True)
 
 
+# django_db: manage.py check runs the model checks, and a JSONField's (django-tasks-db's
+# DBTaskResult) asks SQLite whether it supports JSON, a query, the first time.
+@pytest.mark.django_db
 @pytest.mark.parametrize(("check_id", "connect", "overrides", "text"), CASES, ids=IDS)
 def test_each_problem_fails_manage_py_check_at_warning_level(
     probe: Signal,
