@@ -6,11 +6,17 @@ demo shop's (``example_project/tests/``). ``@pytest.mark.postgresql`` needs Post
 (concurrent writers on real connections); ``@pytest.mark.redis`` needs the Redis server that
 ``SIGNALKIT_REDIS_URL`` names (Celery's broker for the worker tests, which flush its
 database). Each suite registers the four markers in its pytest configuration.
+
+Browser tests (Playwright driving Debian's chromium) run only with
+``SIGNALKIT_BROWSER_TESTS=1``: :data:`BROWSER_SKIP_REASON` says why they are skipped.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+from importlib.util import find_spec
+from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -20,6 +26,37 @@ SERVER_URLS = {
     "mysql": "SIGNALKIT_DATABASE_URL=mysql://root@127.0.0.1:3306/test",
 }
 REDIS_URL = "SIGNALKIT_REDIS_URL=redis://127.0.0.1:6379/14"
+
+BROWSER_TESTS = "SIGNALKIT_BROWSER_TESTS"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _browser_skip_reason() -> str | None:
+    if os.environ.get(BROWSER_TESTS) != "1":
+        return f"browser tests are off: set {BROWSER_TESTS}=1 to run them (needs chromium)"
+    if not Path(CHROMIUM).is_file():
+        return (
+            f"{BROWSER_TESTS}=1 but chromium is missing: no chromium on PATH nor at "
+            f"/usr/bin/chromium (apt-get install chromium)"
+        )
+    if find_spec("playwright") is None:
+        return (
+            f"{BROWSER_TESTS}=1 but playwright is not installed: "
+            f'python -m pip install -e ".[browser]"'
+        )
+    return None
+
+
+#: Why the browser tests are skipped, None when they run.
+BROWSER_SKIP_REASON = _browser_skip_reason()
 
 
 def skip_tests_needing_another_server(items: list[pytest.Item]) -> None:

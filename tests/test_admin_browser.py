@@ -11,12 +11,9 @@ browser is closed before pytest-django flushes the database.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,40 +23,17 @@ from django.db.models.signals import post_save
 from signalkit.registry import snapshot
 from tests.catalog_app.models import Book
 from tests.factories import ReceiversViewerFactory
+from tests.services import BROWSER_SKIP_REASON, CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
     from pytest_django.live_server_helper import LiveServer
 
-ENABLE = "SIGNALKIT_BROWSER_TESTS"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 USERNAME, PASSWORD = "viewer", "password"  # tests.factories.UserFactory's password
 
 
-def _skip_reason() -> str | None:
-    if os.environ.get(ENABLE) != "1":
-        return f"browser tests are off: set {ENABLE}=1 to run them (needs chromium)"
-    if not Path(CHROMIUM).is_file():
-        return (
-            f"{ENABLE}=1 but chromium is missing: no chromium on PATH nor at "
-            f"/usr/bin/chromium (apt-get install chromium)"
-        )
-    if find_spec("playwright") is None:
-        return f'{ENABLE}=1 but playwright is not installed: python -m pip install -e ".[browser]"'
-    return None
-
-
-SKIP_REASON = _skip_reason()
 pytestmark = [
-    pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or ""),
+    pytest.mark.skipif(BROWSER_SKIP_REASON is not None, reason=BROWSER_SKIP_REASON or ""),
     pytest.mark.django_db(transaction=True),
 ]
 

@@ -1,5 +1,5 @@
 """signalkit's Signals panel in django-debug-toolbar, in a real browser (Playwright driving
-Debian's chromium; see tests/test_admin_browser.py for when these tests run).
+Debian's chromium; see tests/services.py for when these tests run).
 
 The screenshot lands in the test's ``tmp_path``; the manual's (docs/debug-toolbar-panel.png)
 is a copy of it: look at it after a change, and copy it over when the panel changed.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from django.test.utils import override_settings
 
-from tests.test_admin_browser import CHROMIUM, CHROMIUM_ARGS, SKIP_REASON
+from tests.services import BROWSER_SKIP_REASON, CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from pytest_django.live_server_helper import LiveServer
 
 pytestmark = [
-    pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or ""),
+    pytest.mark.skipif(BROWSER_SKIP_REASON is not None, reason=BROWSER_SKIP_REASON or ""),
     pytest.mark.django_db(transaction=True),
 ]
 

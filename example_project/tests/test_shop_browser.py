@@ -1,5 +1,5 @@
 """The shop page in a real browser: Playwright driving Debian's chromium, as the library's
-browser tests do (run only with ``SIGNALKIT_BROWSER_TESTS=1``; see tests/test_admin_browser.py).
+browser tests do (run only with ``SIGNALKIT_BROWSER_TESTS=1``; see tests/services.py).
 
 The products are created before the browser starts: Playwright's sync API runs an event loop
 in the test's thread, where Django refuses ORM calls.
@@ -7,40 +7,22 @@ in the test's thread, where Django refuses ORM calls.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
-from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 from example_project.tests.factories import ProductFactory
+from tests.services import BROWSER_SKIP_REASON, CHROMIUM, CHROMIUM_ARGS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
     from pytest_django.live_server_helper import LiveServer
 
-ENABLE = "SIGNALKIT_BROWSER_TESTS"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
-def _skip_reason() -> str | None:
-    if os.environ.get(ENABLE) != "1":
-        return f"browser tests are off: set {ENABLE}=1 to run them (needs chromium)"
-    if not Path(CHROMIUM).is_file():
-        return f"{ENABLE}=1 but chromium is missing (apt-get install chromium)"
-    if find_spec("playwright") is None:
-        return f'{ENABLE}=1 but playwright is not installed: python -m pip install -e ".[browser]"'
-    return None
-
-
-SKIP_REASON = _skip_reason()
 pytestmark = [
-    pytest.mark.skipif(SKIP_REASON is not None, reason=SKIP_REASON or ""),
+    pytest.mark.skipif(BROWSER_SKIP_REASON is not None, reason=BROWSER_SKIP_REASON or ""),
     pytest.mark.django_db(transaction=True),
 ]
 
