@@ -415,12 +415,11 @@ class Registry:
                     first,
                 )
             )
-        project_file = cache(is_project_file)  # many receivers share a file
         for info in self.signals:
             sends_raw = any(info.signal is signal for signal in _RAW_SIGNALS)
             for receiver in info.receivers:
                 found.extend(_receiver_problems(receiver))
-                if sends_raw and _ignores_raw(receiver, project_file):
+                if sends_raw and _ignores_raw(receiver):
                     found.append(
                         Problem(
                             "ignores_raw",
@@ -1299,15 +1298,14 @@ def _receiver_problems(receiver: ReceiverInfo) -> Iterator[Problem]:
         )
 
 
-def _ignores_raw(receiver: ReceiverInfo, project_file: Callable[[str], bool]) -> bool:
+def _ignores_raw(receiver: ReceiverInfo) -> bool:
     """A live receiver of the project's own code that never reads ``raw`` (``W007``);
-    libraries' receivers (Django's, signalkit's mixins') are theirs to get right.
-    ``project_file``: :func:`is_project_file`, or a cache of it."""
+    libraries' receivers (Django's, signalkit's mixins') are theirs to get right."""
     return (
         receiver.alive
         and receiver.file is not None
         and ignores_raw(receiver.receiver)
-        and project_file(receiver.file)
+        and is_project_file(receiver.file)
     )
 
 
